@@ -1,0 +1,193 @@
+using System.Numerics;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace GpuSpread.Engine.Cpu;
+
+/// <summary>
+/// The CPU engine: plain C# with Vector256 and every core (Parallel.For). It is the reference the GPU
+/// engine is checked against and the fast path on machines without a GPU. Nothing of size n x n is
+/// allocated except the distance cache, which is sized from the memory budget.
+/// </summary>
+public sealed class CpuEngine : IDiffusionEngine
+{
+    /// <summary>Default query rows per parallel work item.</summary>
+    public const int DefaultRowTile = 32;
+
+    /// <summary>Default columns per tile: a tile of 64-feature float32 panels (128 KiB) stays in L2.</summary>
+    public const int DefaultColumnTile = 512;
+
+    public EngineDescription Description { get; } = new("cpu", DescribeProcessor());
+
+    public IAffinityGraph BuildGraph(FeatureMatrix features, DiffusionOptions options,
+        IProgress<StageProgress>? progress = null, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate(features.Rows);
+        return options.Precision == Precision.Float32
+            ? CpuGraph<float>.Build(features, options, progress, cancellation)
+            : CpuGraph<double>.Build(features, options, progress, cancellation);
+    }
+
+    public DiffusionResult Diffuse(IAffinityGraph graph, ReadOnlySpan<int> classIndex, int classes, DiffusionOptions options,
+        IProgress<StageProgress>? progress = null, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        CheckDiffusionArguments(graph, classIndex, classes, options);
+        return graph switch
+        {
+            CpuGraph<float> single => FixedPointLoop.Run(single.Operator, classIndex, classes, options, progress, cancellation),
+            CpuGraph<double> @double => FixedPointLoop.Run(@double.Operator, classIndex, classes, options, progress, cancellation),
+            _ => throw new ArgumentException($"the graph was built by another engine ({graph.GetType().Name}), not by the CPU engine", nameof(graph)),
+        };
+    }
+
+    public double[] PredictProba(IAffinityGraph graph, DiffusionResult fitted, FeatureMatrix newFeatures,
+        CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(fitted);
+        ArgumentNullException.ThrowIfNull(newFeatures);
+        return graph switch
+        {
+            CpuGraph<float> single => single.PredictProba(fitted, newFeatures, cancellation),
+            CpuGraph<double> @double => @double.PredictProba(fitted, newFeatures, cancellation),
+            _ => throw new ArgumentException($"the graph was built by another engine ({graph?.GetType().Name}), not by the CPU engine", nameof(graph)),
+        };
+    }
+
+    public void Dispose() { }
+
+    /// <summary>Checks the diffusion stage's arguments against the graph (shared by both engines' contracts).</summary>
+    internal static void CheckDiffusionArguments(IAffinityGraph graph, ReadOnlySpan<int> classIndex, int classes, DiffusionOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        if (classIndex.Length != graph.Rows)
+            throw new ArgumentException($"expected one class index per graph row ({graph.Rows}), got {classIndex.Length}", nameof(classIndex));
+        if (classes < 1) throw new ArgumentOutOfRangeException(nameof(classes), $"at least one class is needed, got {classes}");
+        foreach (int index in classIndex)
+            if (index < -1 || index >= classes)
+                throw new ArgumentException($"class indices must be -1 (unlabeled) or in 0..{classes - 1}, got {index}", nameof(classIndex));
+        if (options.Model != graph.Options.Model)
+            throw new ArgumentException($"the graph was built for {graph.Options.Model} and cannot run {options.Model}", nameof(options));
+        options.Validate(graph.Rows);
+    }
+
+    private static string DescribeProcessor()
+    {
+        string simd = Avx512F.IsSupported ? "AVX-512" : Avx2.IsSupported && Fma.IsSupported ? "AVX2+FMA" : Vector256.IsHardwareAccelerated ? "Vector256" : "scalar";
+        return $"{Environment.ProcessorCount} cores, {simd} (Vector256 kernels)";
+    }
+}
+
+/// <summary>The CPU engine's affinity stage product, in precision T.</summary>
+internal sealed class CpuGraph<T> : IAffinityGraph where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly double[] _mean;
+    private readonly FeatureMatrix _features;
+    private readonly RbfPass<T>? _pass;
+    private readonly int _rowTile;
+    private readonly int _columnTile;
+
+    private CpuGraph(DiffusionOptions options, FeatureMatrix features, double[] mean, PackedRows<T> packed,
+        IDiffusionOperator<T> op, RbfPass<T>? pass, int rowTile, int columnTile, long cachedRows)
+    {
+        Options = options;
+        _features = features;
+        _mean = mean;
+        Packed = packed;
+        Operator = op;
+        _pass = pass;
+        _rowTile = rowTile;
+        _columnTile = columnTile;
+        CachedRows = cachedRows;
+    }
+
+    public int Rows => Packed.Rows;
+    public DiffusionOptions Options { get; }
+    public PackedRows<T> Packed { get; }
+    public IDiffusionOperator<T> Operator { get; }
+
+    /// <summary>Training rows whose distances to all rows are cached (rbf).</summary>
+    public long CachedRows { get; }
+
+    public static CpuGraph<T> Build(FeatureMatrix features, DiffusionOptions options,
+        IProgress<StageProgress>? progress, CancellationToken cancellation)
+    {
+        int rowTile = options.RowTile ?? CpuEngine.DefaultRowTile;
+        int columnTile = options.ColumnTile ?? CpuEngine.DefaultColumnTile;
+        var mean = PackedRows<T>.ColumnMeans(features);
+        var packed = new PackedRows<T>(features, mean);
+        int n = features.Rows;
+        if (options.Kernel == AffinityKernel.Knn)
+        {
+            progress?.Report(new StageProgress("graph", 0, n, double.NaN));
+            var rowsDone = progress is null ? null : new Progress<long>(done => progress.Report(new StageProgress("graph", done, n, double.NaN)));
+            var neighbours = KnnSearch.Search(packed, features, packed.RowMajor, packed.Norms, features, options.NNeighbors,
+                rowTile, columnTile, rowsDone, cancellation);
+            var knn = new KnnOperator<T>(neighbours, n, options.NNeighbors, options.Model);
+            return new CpuGraph<T>(options, features, mean, packed, knn, null, rowTile, columnTile, 0);
+        }
+
+        double cut = options.Float64UnderflowCut ? DiffusionOptions.Float64UnderflowExponent : double.PositiveInfinity;
+        var pass = new RbfPass<T>(packed, options.Gamma, cut, rowTile, columnTile);
+        long cacheRows = MemoryBudget.CacheableRows(options, features, packed.PaddedRows, System.Runtime.CompilerServices.Unsafe.SizeOf<T>());
+        var cache = cacheRows > 0 ? new DistanceCache<T>((int)Math.Min(n, cacheRows), packed.PaddedRows) : null;
+        progress?.Report(new StageProgress("degrees", 0, 1, double.NaN));
+        var rbf = new RbfOperator<T>(pass, cache, options.Model, cancellation);
+        progress?.Report(new StageProgress("degrees", 1, 1, double.NaN));
+        return new CpuGraph<T>(options, features, mean, packed, rbf, pass, rowTile, columnTile, cache?.CachedRows ?? 0);
+    }
+
+    public double[] PredictProba(DiffusionResult fitted, FeatureMatrix newFeatures, CancellationToken cancellation)
+    {
+        if (fitted.Rows != Rows) throw new ArgumentException($"the fitted result has {fitted.Rows} rows but the graph {Rows}", nameof(fitted));
+        if (newFeatures.Cols != Packed.Dims)
+            throw new ArgumentException($"X has {newFeatures.Cols} features, but the graph was built with {Packed.Dims} features.", nameof(newFeatures));
+        int classes = fitted.Classes;
+        int m = newFeatures.Rows;
+        var result = new double[(long)m * classes];
+        if (m == 0) return result;
+        var queries = new PackedRows<T>(newFeatures, _mean);
+        var distributions = fitted.Distributions;
+        if (Options.Kernel == AffinityKernel.Knn)
+        {
+            int k = Options.NNeighbors;
+            var neighbours = KnnSearch.Search(Packed, _features, queries.RowMajor, queries.Norms, newFeatures, k, _rowTile, _columnTile, null, cancellation);
+            Parallel.For(0, m, q =>
+            {
+                var row = result.AsSpan(q * classes, classes);
+                foreach (int j in neighbours.AsSpan(q * k, k))
+                    for (int c = 0; c < classes; c++) row[c] += distributions[(long)j * classes + c];
+                FixedPointLoop.NormaliseRow<double>(row, row);
+            });
+            return result;
+        }
+
+        int lanes = Vector256<T>.Count;
+        int width = (classes + lanes - 1) / lanes * lanes;
+        int padded = Packed.PaddedRows;
+        var g = new T[(long)padded * width];
+        var offsets = new T[padded];
+        Array.Fill(offsets, T.NegativeInfinity);
+        for (int j = 0; j < Rows; j++)
+        {
+            bool any = false;
+            for (int c = 0; c < classes; c++)
+            {
+                double value = distributions[(long)j * classes + c];
+                g[(long)j * width + c] = T.CreateTruncating(value);
+                any |= value != 0;
+            }
+            if (any) offsets[j] = T.Zero;
+        }
+        var maxima = new T[m];
+        var sums = new T[(long)m * width];
+        _pass!.Run(queries.RowMajor, queries.Norms, m, DiagonalRule.None, offsets, g, width, maxima, sums, null, cancellation);
+        for (int q = 0; q < m; q++)
+            FixedPointLoop.NormaliseRow<T>(sums.AsSpan(q * width, classes), result.AsSpan(q * classes, classes));
+        return result;
+    }
+
+    public void Dispose() { }
+}

@@ -1,0 +1,85 @@
+namespace GpuSpread;
+
+/// <summary>
+/// A dense row-major feature matrix held in the precision it was read or built in.
+/// Exactly one of <see cref="Single"/> and <see cref="Double"/> is set; the conversions
+/// to the other precision copy.
+/// </summary>
+public sealed class FeatureMatrix
+{
+    private FeatureMatrix(int rows, int cols, float[]? single, double[]? @double)
+    {
+        Rows = rows;
+        Cols = cols;
+        Single = single;
+        Double = @double;
+    }
+
+    public int Rows { get; }
+    public int Cols { get; }
+    public float[]? Single { get; }
+    public double[]? Double { get; }
+
+    public static FeatureMatrix FromSingle(float[] data, int rows, int cols)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        CheckShape(data.Length, rows, cols);
+        return new FeatureMatrix(rows, cols, data, null);
+    }
+
+    public static FeatureMatrix FromDouble(double[] data, int rows, int cols)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        CheckShape(data.Length, rows, cols);
+        return new FeatureMatrix(rows, cols, null, data);
+    }
+
+    public double this[int row, int col] => Single is not null ? Single[(long)row * Cols + col] : Double![(long)row * Cols + col];
+
+    /// <summary>The data as float32 (no copy when already float32).</summary>
+    public float[] AsSingle()
+    {
+        if (Single is not null) return Single;
+        var result = new float[Double!.Length];
+        for (int i = 0; i < result.Length; i++) result[i] = (float)Double[i];
+        return result;
+    }
+
+    /// <summary>The data as float64 (no copy when already float64).</summary>
+    public double[] AsDouble()
+    {
+        if (Double is not null) return Double;
+        var result = new double[Single!.Length];
+        for (int i = 0; i < result.Length; i++) result[i] = Single[i];
+        return result;
+    }
+
+    /// <summary>The rows with the given indices, in that order, in the same precision.</summary>
+    public FeatureMatrix SelectRows(IReadOnlyList<int> rowIndices)
+    {
+        ArgumentNullException.ThrowIfNull(rowIndices);
+        if (Single is not null) return FromSingle(Gather(Single, rowIndices), rowIndices.Count, Cols);
+        return FromDouble(Gather(Double!, rowIndices), rowIndices.Count, Cols);
+    }
+
+    private T[] Gather<T>(T[] source, IReadOnlyList<int> rowIndices)
+    {
+        var result = new T[(long)rowIndices.Count * Cols];
+        for (int r = 0; r < rowIndices.Count; r++)
+        {
+            int row = rowIndices[r];
+            if ((uint)row >= (uint)Rows)
+                throw new ArgumentOutOfRangeException(nameof(rowIndices), $"row index {row} is outside 0..{Rows - 1}");
+            Array.Copy(source, (long)row * Cols, result, (long)r * Cols, Cols);
+        }
+        return result;
+    }
+
+    private static void CheckShape(long length, int rows, int cols)
+    {
+        if (rows < 0 || cols < 0)
+            throw new ArgumentOutOfRangeException(nameof(rows), $"a matrix shape must not be negative, got {rows} x {cols}");
+        if (length != (long)rows * cols)
+            throw new ArgumentException($"a {rows} x {cols} matrix needs {(long)rows * cols} values, got {length}");
+    }
+}

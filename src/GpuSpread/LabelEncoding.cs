@@ -1,0 +1,42 @@
+namespace GpuSpread;
+
+/// <summary>Labels to class indices and back, as scikit-learn does: classes_ = sorted labels without -1.</summary>
+public static class LabelEncoding
+{
+    public const long Unlabeled = -1;
+
+    /// <summary>The sorted classes and, per row, the index of its class or -1.</summary>
+    /// <exception cref="InputDataException">when the count differs from <paramref name="rows"/> or nothing is labeled.</exception>
+    public static (long[] Classes, int[] ClassIndex) Encode(IReadOnlyList<long> labels, int rows)
+    {
+        ArgumentNullException.ThrowIfNull(labels);
+        if (labels.Count != rows)
+            throw new InputDataException($"the labels have {labels.Count} rows but the features have {rows}: they must have one label per feature row");
+        var distinct = new SortedSet<long>();
+        foreach (long label in labels)
+            if (label != Unlabeled) distinct.Add(label);
+        if (distinct.Count == 0)
+            throw new InputDataException($"no row is labeled: all {rows} labels are -1 (unlabeled); at least one row needs a class label");
+        long[] classes = [.. distinct];
+        var index = new int[rows];
+        for (int i = 0; i < rows; i++)
+            index[i] = labels[i] == Unlabeled ? -1 : Array.BinarySearch(classes, labels[i]);
+        return (classes, index);
+    }
+
+    /// <summary>Per row, the class of the largest value (the first on ties; an all-zero row gives classes[0]).</summary>
+    public static long[] Decode(long[] classes, double[] distributions, int rows)
+    {
+        int c = classes.Length;
+        var result = new long[rows];
+        for (int i = 0; i < rows; i++)
+        {
+            var row = distributions.AsSpan(i * c, c);
+            int best = 0;
+            for (int k = 1; k < c; k++)
+                if (row[k] > row[best]) best = k;
+            result[i] = classes[best];
+        }
+        return result;
+    }
+}

@@ -1,0 +1,81 @@
+using System.Globalization;
+
+namespace GpuSpread;
+
+/// <summary>Which fixed-point iteration is run: scikit-learn's LabelSpreading or LabelPropagation.</summary>
+public enum DiffusionModel { Spreading, Propagation }
+
+/// <summary>How the affinity graph is built from the features.</summary>
+public enum AffinityKernel { Rbf, Knn }
+
+/// <summary>Arithmetic precision of the engine.</summary>
+public enum Precision { Float32, Float64 }
+
+/// <summary>
+/// Every parameter of a fit, with scikit-learn's names (in snake case in messages) and defaults.
+/// Validation lives here and only here (<see cref="Validate"/>).
+/// </summary>
+public sealed record DiffusionOptions
+{
+    /// <summary>Float64 underflows to exactly 0 below exp(-745.1332...): an rbf affinity with
+    /// gamma * r beyond this counts as 0, as it does in scikit-learn.</summary>
+    public const double Float64UnderflowExponent = 745.1332191019411;
+
+    public DiffusionModel Model { get; init; } = DiffusionModel.Spreading;
+    public AffinityKernel Kernel { get; init; } = AffinityKernel.Rbf;
+    public double Gamma { get; init; } = 20;
+    public int NNeighbors { get; init; } = 7;
+
+    /// <summary>Clamping factor of LabelSpreading (ignored by LabelPropagation).</summary>
+    public double Alpha { get; init; } = 0.2;
+
+    public int MaxIter { get; init; } = 30;
+    public double Tol { get; init; } = 1e-3;
+    public Precision Precision { get; init; } = Precision.Float32;
+
+    /// <summary>Memory the engine may use for its own buffers and caches; null: a fraction of the
+    /// memory available to the process.</summary>
+    public long? MemoryLimitBytes { get; init; }
+
+    /// <summary>Cut rbf affinities where float64 underflows, as scikit-learn does (default). Without the
+    /// cut every point keeps its nearest neighbours, however far.</summary>
+    public bool Float64UnderflowCut { get; init; } = true;
+
+    /// <summary>Tile sizes forced for tests (null: chosen by the engine).</summary>
+    public int? RowTile { get; init; }
+    public int? ColumnTile { get; init; }
+
+    /// <summary>scikit-learn's LabelSpreading defaults.</summary>
+    public static DiffusionOptions Spreading() => new() { Model = DiffusionModel.Spreading, Alpha = 0.2, MaxIter = 30 };
+
+    /// <summary>scikit-learn's LabelPropagation defaults.</summary>
+    public static DiffusionOptions Propagation() => new() { Model = DiffusionModel.Propagation, MaxIter = 1000 };
+
+    /// <summary>Checks every parameter against what is allowed for <paramref name="nSamples"/> rows.</summary>
+    /// <exception cref="InvalidParameterException">naming the parameter, its value and what is allowed.</exception>
+    public void Validate(int nSamples)
+    {
+        if (!Enum.IsDefined(Model)) throw new InvalidParameterException("model", Model.ToString(), "'spreading' or 'propagation'");
+        if (!Enum.IsDefined(Kernel)) throw new InvalidParameterException("kernel", Kernel.ToString(), "'rbf' or 'knn'");
+        if (!Enum.IsDefined(Precision)) throw new InvalidParameterException("precision", Precision.ToString(), "'float32' or 'float64'");
+        if (Kernel == AffinityKernel.Rbf && !(double.IsFinite(Gamma) && Gamma > 0))
+            throw new InvalidParameterException("gamma", Gamma, "a float in the range (0, inf)");
+        if (Kernel == AffinityKernel.Knn)
+        {
+            if (NNeighbors < 1) throw new InvalidParameterException("n_neighbors", NNeighbors, "an int in the range [1, inf)");
+            if (NNeighbors >= nSamples)
+                throw new InvalidParameterException("n_neighbors", NNeighbors,
+                    $"smaller than the number of samples ({nSamples.ToString(CultureInfo.InvariantCulture)})");
+        }
+        if (Model == DiffusionModel.Spreading && !(Alpha > 0 && Alpha < 1))
+            throw new InvalidParameterException("alpha", Alpha, "a float in the range (0, 1)");
+        if (MaxIter < 1) throw new InvalidParameterException("max_iter", MaxIter, "an int in the range [1, inf)");
+        if (!(Tol >= 0 && double.IsFinite(Tol))) throw new InvalidParameterException("tol", Tol, "a float in the range [0, inf)");
+        if (MemoryLimitBytes is { } limit && limit < MinimumMemoryLimitBytes)
+            throw new InvalidParameterException("memory_limit", limit, $"at least {MinimumMemoryLimitBytes} bytes (64 MiB)");
+        if (RowTile is { } rowTile && rowTile < 1) throw new InvalidParameterException("row_tile", rowTile, "an int in the range [1, inf)");
+        if (ColumnTile is { } columnTile && columnTile < 1) throw new InvalidParameterException("column_tile", columnTile, "an int in the range [1, inf)");
+    }
+
+    public const long MinimumMemoryLimitBytes = 64L << 20;
+}
