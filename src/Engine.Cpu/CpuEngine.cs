@@ -35,12 +35,13 @@ public sealed class CpuEngine : IDiffusionEngine
     {
         ArgumentNullException.ThrowIfNull(options);
         CheckDiffusionArguments(graph, classIndex, classes, options);
-        return graph switch
+        var op = graph switch
         {
-            CpuGraph<float> single => FixedPointLoop.Run(single.Operator, classIndex, classes, options, progress, cancellation),
-            CpuGraph<double> @double => FixedPointLoop.Run(@double.Operator, classIndex, classes, options, progress, cancellation),
+            CpuGraph<float> single => single.Operator,
+            CpuGraph<double> @double => @double.Operator,
             _ => throw new ArgumentException($"the graph was built by another engine ({graph.GetType().Name}), not by the CPU engine", nameof(graph)),
         };
+        return FixedPointLoop.Run(op, classIndex, classes, options, progress, cancellation);
     }
 
     public double[] PredictProba(IAffinityGraph graph, DiffusionResult fitted, FeatureMatrix newFeatures,
@@ -83,18 +84,18 @@ public sealed class CpuEngine : IDiffusionEngine
 /// <summary>The CPU engine's affinity stage product, in precision T.</summary>
 internal sealed class CpuGraph<T> : IAffinityGraph where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private readonly double[] _mean;
+    private readonly double[] _centre;
     private readonly FeatureMatrix _features;
     private readonly RbfPass<T>? _pass;
     private readonly int _rowTile;
     private readonly int _columnTile;
 
-    private CpuGraph(DiffusionOptions options, FeatureMatrix features, double[] mean, PackedRows<T> packed,
-        IDiffusionOperator<T> op, RbfPass<T>? pass, int rowTile, int columnTile, long cachedRows)
+    private CpuGraph(DiffusionOptions options, FeatureMatrix features, double[] centre, PackedRows<T> packed,
+        IDiffusionOperator op, RbfPass<T>? pass, int rowTile, int columnTile, long cachedRows)
     {
         Options = options;
         _features = features;
-        _mean = mean;
+        _centre = centre;
         Packed = packed;
         Operator = op;
         _pass = pass;
@@ -106,7 +107,7 @@ internal sealed class CpuGraph<T> : IAffinityGraph where T : unmanaged, IFloatin
     public int Rows => Packed.Rows;
     public DiffusionOptions Options { get; }
     public PackedRows<T> Packed { get; }
-    public IDiffusionOperator<T> Operator { get; }
+    public IDiffusionOperator Operator { get; }
 
     /// <summary>Training rows whose distances to all rows are cached (rbf).</summary>
     public long CachedRows { get; }
@@ -116,8 +117,8 @@ internal sealed class CpuGraph<T> : IAffinityGraph where T : unmanaged, IFloatin
     {
         int rowTile = options.RowTile ?? CpuEngine.DefaultRowTile;
         int columnTile = options.ColumnTile ?? CpuEngine.DefaultColumnTile;
-        var mean = PackedRows<T>.ColumnMeans(features);
-        var packed = new PackedRows<T>(features, mean);
+        var centre = PackedRows<T>.Centre(features);
+        var packed = new PackedRows<T>(features, centre);
         int n = features.Rows;
         if (options.Kernel == AffinityKernel.Knn)
         {
@@ -125,8 +126,8 @@ internal sealed class CpuGraph<T> : IAffinityGraph where T : unmanaged, IFloatin
             var rowsDone = progress is null ? null : new Progress<long>(done => progress.Report(new StageProgress("graph", done, n, double.NaN)));
             var neighbours = KnnSearch.Search(packed, features, packed.RowMajor, packed.Norms, features, options.NNeighbors,
                 rowTile, columnTile, rowsDone, cancellation);
-            var knn = new KnnOperator<T>(neighbours, n, options.NNeighbors, options.Model);
-            return new CpuGraph<T>(options, features, mean, packed, knn, null, rowTile, columnTile, 0);
+            var knn = new KnnOperator(neighbours, n, options.NNeighbors, options.Model);
+            return new CpuGraph<T>(options, features, centre, packed, knn, null, rowTile, columnTile, 0);
         }
 
         double cut = options.Float64UnderflowCut ? DiffusionOptions.Float64UnderflowExponent : double.PositiveInfinity;
@@ -136,7 +137,7 @@ internal sealed class CpuGraph<T> : IAffinityGraph where T : unmanaged, IFloatin
         progress?.Report(new StageProgress("degrees", 0, 1, double.NaN));
         var rbf = new RbfOperator<T>(pass, cache, options.Model, cancellation);
         progress?.Report(new StageProgress("degrees", 1, 1, double.NaN));
-        return new CpuGraph<T>(options, features, mean, packed, rbf, pass, rowTile, columnTile, cache?.CachedRows ?? 0);
+        return new CpuGraph<T>(options, features, centre, packed, rbf, pass, rowTile, columnTile, cache?.CachedRows ?? 0);
     }
 
     public double[] PredictProba(DiffusionResult fitted, FeatureMatrix newFeatures, CancellationToken cancellation)
@@ -148,7 +149,7 @@ internal sealed class CpuGraph<T> : IAffinityGraph where T : unmanaged, IFloatin
         int m = newFeatures.Rows;
         var result = new double[(long)m * classes];
         if (m == 0) return result;
-        var queries = new PackedRows<T>(newFeatures, _mean);
+        var queries = new PackedRows<T>(newFeatures, _centre);
         var distributions = fitted.Distributions;
         if (Options.Kernel == AffinityKernel.Knn)
         {
@@ -159,33 +160,27 @@ internal sealed class CpuGraph<T> : IAffinityGraph where T : unmanaged, IFloatin
                 var row = result.AsSpan(q * classes, classes);
                 foreach (int j in neighbours.AsSpan(q * k, k))
                     for (int c = 0; c < classes; c++) row[c] += distributions[(long)j * classes + c];
-                FixedPointLoop.NormaliseRow<double>(row, row);
+                FixedPointLoop.NormaliseRow(row, row);
             });
             return result;
         }
 
-        int lanes = Vector256<T>.Count;
-        int width = (classes + lanes - 1) / lanes * lanes;
+        int width = FixedPointLoop.Width(classes);
         int padded = Packed.PaddedRows;
-        var g = new T[(long)padded * width];
+        var g = new double[(long)padded * width];
         var offsets = new T[padded];
         Array.Fill(offsets, T.NegativeInfinity);
         for (int j = 0; j < Rows; j++)
         {
-            bool any = false;
-            for (int c = 0; c < classes; c++)
-            {
-                double value = distributions[(long)j * classes + c];
-                g[(long)j * width + c] = T.CreateTruncating(value);
-                any |= value != 0;
-            }
-            if (any) offsets[j] = T.Zero;
+            var row = distributions.AsSpan(j * classes, classes);
+            row.CopyTo(g.AsSpan(j * width, classes));
+            if (row.IndexOfAnyExcept(0.0) >= 0) offsets[j] = T.Zero;
         }
         var maxima = new T[m];
-        var sums = new T[(long)m * width];
-        _pass!.Run(queries.RowMajor, queries.Norms, m, DiagonalRule.None, offsets, g, width, maxima, sums, null, cancellation);
+        var sums = new double[(long)m * width];
+        _pass!.Run(new RbfPass<T>.Inputs(queries.RowMajor, queries.Norms, m, DiagonalRule.None, null, offsets, g, width), maxima, sums, null, cancellation);
         for (int q = 0; q < m; q++)
-            FixedPointLoop.NormaliseRow<T>(sums.AsSpan(q * width, classes), result.AsSpan(q * classes, classes));
+            FixedPointLoop.NormaliseRow(sums.AsSpan(q * width, classes), result.AsSpan(q * classes, classes));
         return result;
     }
 

@@ -5,7 +5,7 @@ using System.Runtime.Intrinsics;
 namespace GpuSpread.Engine.Cpu;
 
 /// <summary>
-/// Rows of a feature matrix laid out for the distance micro-kernel: centred on the training mean
+/// Rows of a feature matrix laid out for the distance micro-kernel: shifted by the training centre
 /// (distances do not change, the norm formula loses fewer digits), row-major for the query side, and
 /// transposed into panels of <see cref="Vector256{T}.Count"/> rows for the column side, so one vector
 /// load gives one feature of a whole panel. Columns are padded to a whole number of panel pairs with
@@ -15,7 +15,7 @@ internal sealed class PackedRows<T> where T : unmanaged, IFloatingPointIeee754<T
 {
     public const int PanelsPerStep = 2;
 
-    public PackedRows(FeatureMatrix features, double[] mean)
+    public PackedRows(FeatureMatrix features, double[] centre)
     {
         Rows = features.Rows;
         Dims = features.Cols;
@@ -33,7 +33,7 @@ internal sealed class PackedRows<T> where T : unmanaged, IFloatingPointIeee754<T
             int lane = i % lanes;
             for (int k = 0; k < Dims; k++)
             {
-                T value = T.CreateTruncating(features[i, k] - mean[k]);
+                T value = T.CreateTruncating(features[i, k] - centre[k]);
                 RowMajor[rowStart + k] = value;
                 Panels[panelStart + (long)k * lanes + lane] = value;
                 norm = T.FusedMultiplyAdd(value, value, norm);
@@ -52,14 +52,18 @@ internal sealed class PackedRows<T> where T : unmanaged, IFloatingPointIeee754<T
     public T[] Norms { get; }
     public T[] Panels { get; }
 
-    /// <summary>Column means in float64, the centre every packing of this data set uses.</summary>
-    public static double[] ColumnMeans(FeatureMatrix features)
+    /// <summary>
+    /// The centre every packing of this data set uses: the column means rounded to integers, which takes
+    /// away large common offsets and keeps integer-valued data (pixels, counts) exact, so that their
+    /// float32 distances and exponents are exact too.
+    /// </summary>
+    public static double[] Centre(FeatureMatrix features)
     {
         var sums = new double[features.Cols];
         for (int i = 0; i < features.Rows; i++)
             for (int k = 0; k < features.Cols; k++)
                 sums[k] += features[i, k];
-        for (int k = 0; k < sums.Length; k++) sums[k] /= Math.Max(1, features.Rows);
+        for (int k = 0; k < sums.Length; k++) sums[k] = Math.Round(sums[k] / Math.Max(1, features.Rows));
         return sums;
     }
 }

@@ -10,6 +10,8 @@ namespace GpuSpread.Engine.Cpu;
 /// <item>spreading: <c>F &lt;- alpha S F + (1 - alpha) Y0</c>;</item>
 /// <item>propagation: <c>F &lt;- T F</c>, rows divided by their sums (a zero sum stays zero), labeled rows reset to Y0.</item>
 /// </list>
+/// F is float64 whatever the engine's precision: it is only n x c, and sklearn's absolute L1 test
+/// over all its entries would otherwise measure float32 rounding rather than convergence at large n.
 /// At the top of each iteration the loop stops when <c>sum |F - F_prev| &lt; tol</c> (L1 over the whole
 /// matrix, F_prev = 0 at the start); n_iter is the number of completed updates, or max_iter without
 /// convergence. The distributions are the rows of F divided by their sums.
@@ -18,22 +20,23 @@ internal static class FixedPointLoop
 {
     private const int RowsPerBlock = 512;
 
-    public static DiffusionResult Run<T>(IDiffusionOperator<T> op, ReadOnlySpan<int> classIndex, int classes,
+    /// <summary>Row width of the F buffers for <paramref name="classes"/> classes: whole float64 vectors.</summary>
+    public static int Width(int classes) => (classes + Vector256<double>.Count - 1) / Vector256<double>.Count * Vector256<double>.Count;
+
+    public static DiffusionResult Run(IDiffusionOperator op, ReadOnlySpan<int> classIndex, int classes,
         DiffusionOptions options, IProgress<StageProgress>? progress, CancellationToken cancellation)
-        where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = op.Rows;
         int padded = op.PaddedRows;
-        int lanes = Vector256<T>.Count;
-        int width = (classes + lanes - 1) / lanes * lanes;
+        int width = Width(classes);
         int[] labels = classIndex.ToArray();
-        var current = new State<T>(padded, width);
-        var previous = new State<T>(padded, width);
+        var current = new State(padded, width);
+        var previous = new State(padded, width);
         for (int i = 0; i < n; i++)
             if (labels[i] >= 0)
             {
-                current.Log[i] = T.Zero;
-                current.G[(long)i * width + labels[i]] = T.One;
+                current.Log[i] = 0;
+                current.G[(long)i * width + labels[i]] = 1;
             }
 
         bool spreading = options.Model == DiffusionModel.Spreading;
@@ -71,38 +74,37 @@ internal static class FixedPointLoop
         return new DiffusionResult(Normalised(current, n, classes), n, classes, iterations, converged);
     }
 
-    private sealed class State<T> where T : unmanaged, IFloatingPointIeee754<T>
+    private sealed class State
     {
         public State(int rows, int width)
         {
-            Log = new T[rows];
-            Array.Fill(Log, T.NegativeInfinity);
-            G = new T[(long)rows * width];
+            Log = new double[rows];
+            Array.Fill(Log, double.NegativeInfinity);
+            G = new double[(long)rows * width];
             Width = width;
         }
 
         /// <summary>l_i: F_i = exp(l_i) G_i; -inf for a zero row.</summary>
-        public T[] Log { get; }
-        public T[] G { get; }
+        public double[] Log { get; }
+        public double[] G { get; }
         public int Width { get; }
     }
 
     /// <summary>sum over a block of rows of sum_k |F_ik - Fprev_ik|, in float64.</summary>
-    private static double Change<T>(State<T> current, State<T> previous, int block, int n, int classes)
-        where T : unmanaged, IFloatingPointIeee754<T>
+    private static double Change(State current, State previous, int block, int n, int classes)
     {
         double total = 0;
         int end = Math.Min(n, (block + 1) * RowsPerBlock);
         int width = current.Width;
         for (int i = block * RowsPerBlock; i < end; i++)
         {
-            double scale = Math.Exp(double.CreateTruncating(current.Log[i]));
-            double previousScale = Math.Exp(double.CreateTruncating(previous.Log[i]));
+            double scale = Math.Exp(current.Log[i]);
+            double previousScale = Math.Exp(previous.Log[i]);
             if (scale == 0 && previousScale == 0) continue;
             var g = current.G.AsSpan(i * width, classes);
             var gPrevious = previous.G.AsSpan(i * width, classes);
             for (int k = 0; k < classes; k++)
-                total += Math.Abs(scale * double.CreateTruncating(g[k]) - previousScale * double.CreateTruncating(gPrevious[k]));
+                total += Math.Abs(scale * g[k] - previousScale * gPrevious[k]);
         }
         return total;
     }
@@ -112,61 +114,56 @@ internal static class FixedPointLoop
     /// largest entry at most 2. A diffused row whose largest entry is below exp(<paramref name="smallestLog"/>)
     /// counts as zero.
     /// </summary>
-    private static void SpreadingUpdate<T>(ref T log, Span<T> g, int label, double alpha, double smallestLog)
-        where T : unmanaged, IFloatingPointIeee754<T>
+    private static void SpreadingUpdate(ref double log, Span<double> g, int label, double alpha, double smallestLog)
     {
-        T max = T.Zero;
-        foreach (var value in g) max = T.Max(max, value);
-        double diffused = T.IsNegativeInfinity(log) || max == T.Zero
-            ? double.NegativeInfinity
-            : double.CreateTruncating(log) + Math.Log(alpha) + double.CreateTruncating(T.Log(max));
+        double max = 0;
+        foreach (double value in g) max = Math.Max(max, value);
+        double diffused = double.IsNegativeInfinity(log) || max == 0 ? double.NegativeInfinity : log + Math.Log(alpha) + Math.Log(max);
         if (diffused < smallestLog) diffused = double.NegativeInfinity;
         if (label < 0)
         {
             if (double.IsNegativeInfinity(diffused))
             {
-                log = T.NegativeInfinity;
+                log = double.NegativeInfinity;
                 g.Clear();
                 return;
             }
-            log = T.CreateTruncating(diffused);
-            T inverse = T.One / max;
+            log = diffused;
+            double inverse = 1 / max;
             for (int k = 0; k < g.Length; k++) g[k] *= inverse;
             return;
         }
         double clamped = Math.Log(1 - alpha);
         double scale = Math.Max(diffused, clamped);
-        T diffusedWeight = double.IsNegativeInfinity(diffused) ? T.Zero : T.CreateTruncating(Math.Exp(diffused - scale)) / max;
+        double diffusedWeight = double.IsNegativeInfinity(diffused) ? 0 : Math.Exp(diffused - scale) / max;
         for (int k = 0; k < g.Length; k++) g[k] *= diffusedWeight;
-        g[label] += T.CreateTruncating(Math.Exp(clamped - scale));
-        log = T.CreateTruncating(scale);
+        g[label] += Math.Exp(clamped - scale);
+        log = scale;
     }
 
     /// <summary>Divides the row (T F)_i by its sum (a zero row stays zero), then resets a labeled row to Y0.</summary>
-    private static void PropagationUpdate<T>(ref T log, Span<T> g, int label)
-        where T : unmanaged, IFloatingPointIeee754<T>
+    private static void PropagationUpdate(ref double log, Span<double> g, int label)
     {
         if (label >= 0)
         {
             g.Clear();
-            g[label] = T.One;
-            log = T.Zero;
+            g[label] = 1;
+            log = 0;
             return;
         }
-        T sum = T.Zero;
-        foreach (var value in g) sum += value;
-        if (T.IsNegativeInfinity(log) || sum == T.Zero)
+        double sum = 0;
+        foreach (double value in g) sum += value;
+        if (double.IsNegativeInfinity(log) || sum == 0)
         {
-            log = T.NegativeInfinity;
+            log = double.NegativeInfinity;
             g.Clear();
             return;
         }
         for (int k = 0; k < g.Length; k++) g[k] /= sum;
-        log = T.Zero;
+        log = 0;
     }
 
-    private static double[] Normalised<T>(State<T> state, int n, int classes)
-        where T : unmanaged, IFloatingPointIeee754<T>
+    private static double[] Normalised(State state, int n, int classes)
     {
         var result = new double[(long)n * classes];
         Parallel.For(0, (n + RowsPerBlock - 1) / RowsPerBlock, block =>
@@ -178,13 +175,12 @@ internal static class FixedPointLoop
         return result;
     }
 
-    /// <summary>Divides a row by its sum in float64; an all-zero row stays all zero.</summary>
-    public static void NormaliseRow<T>(ReadOnlySpan<T> row, Span<double> destination)
-        where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>Divides a row by its sum; an all-zero row stays all zero.</summary>
+    public static void NormaliseRow(ReadOnlySpan<double> row, Span<double> destination)
     {
         double sum = 0;
-        foreach (var value in row) sum += double.CreateTruncating(value);
+        foreach (double value in row) sum += value;
         if (sum == 0) sum = 1;
-        for (int k = 0; k < row.Length; k++) destination[k] = double.CreateTruncating(row[k]) / sum;
+        for (int k = 0; k < row.Length; k++) destination[k] = row[k] / sum;
     }
 }

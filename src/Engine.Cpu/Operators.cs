@@ -5,34 +5,37 @@ namespace GpuSpread.Engine.Cpu;
 
 /// <summary>
 /// One application of S (spreading) or T (propagation, up to a per-row factor) to F, where F is held
-/// as a per-row log-scale and a bounded row: <c>F_j = exp(l_j) G_j</c>. The result comes back the same
-/// way: <c>(Op F)_i = exp(outLog_i) outSum_i</c>.
+/// as a per-row log-scale and a bounded row, both float64: <c>F_j = exp(l_j) G_j</c>. The result comes
+/// back the same way: <c>(Op F)_i = exp(outLog_i) outSum_i</c>.
 /// </summary>
-internal interface IDiffusionOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
+internal interface IDiffusionOperator
 {
     /// <summary>Training rows.</summary>
     int Rows { get; }
 
-    /// <summary>Rows of the F buffers: at least <see cref="Rows"/>, padded rows hold zero rows.</summary>
+    /// <summary>Rows of the F buffers: at least <see cref="Rows"/>; padded rows hold zero rows.</summary>
     int PaddedRows { get; }
 
-    void Apply(T[] logScale, T[] g, int width, T[] outLog, T[] outSum, CancellationToken cancellation);
+    void Apply(double[] logScale, double[] g, int width, double[] outLog, double[] outSum, CancellationToken cancellation);
 }
 
 /// <summary>
-/// The rbf operators, recomputing W tile by tile (or reading cached distances). Spreading:
-/// <c>S_ij = exp(-gamma r_ij) / sqrt(D_i D_j)</c>, diagonal left out, with <c>u_i = -log(D_i)/2</c> kept in
-/// log form so no degree underflows; propagation: <c>W F</c> with the diagonal (r = 0) kept, the row
-/// factor being cancelled by the row normalisation that follows.
+/// The rbf operators, recomputing W tile by tile (or reading cached distances). With the degree pass's
+/// row maxima h (h_i = -gamma min_j r_ij) and shifted sums Dt (D_i = exp(h_i) Dt_i), spreading is
+/// <c>(S F)_i = exp(-log(Dt_i)/2) sum_{j != i} exp(l_j - log(Dt_j)/2 - (gamma r_ij + h_i/2 + h_j/2)) G_j</c>,
+/// so no degree and no affinity needs to be representable in T; propagation is <c>W F</c> with the
+/// diagonal (r = 0) kept, its row factor being cancelled by the row normalisation that follows.
 /// </summary>
-internal sealed class RbfOperator<T> : IDiffusionOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
+internal sealed class RbfOperator<T> : IDiffusionOperator where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly RbfPass<T> _pass;
     private readonly PackedRows<T> _rows;
     private readonly DistanceCache<T>? _cache;
     private readonly DiffusionModel _model;
-    private readonly T[] _halfLogInverseDegree;
+    private readonly T[] _halfMaxima;
+    private readonly double[] _halfLogShiftedDegree;
     private readonly T[] _columnOffsets;
+    private readonly T[] _maxima;
 
     public RbfOperator(RbfPass<T> pass, DistanceCache<T>? cache, DiffusionModel model, CancellationToken cancellation)
     {
@@ -41,43 +44,47 @@ internal sealed class RbfOperator<T> : IDiffusionOperator<T> where T : unmanaged
         _cache = cache;
         _model = model;
         _columnOffsets = new T[_rows.PaddedRows];
-        _halfLogInverseDegree = new T[_rows.PaddedRows];
+        _maxima = new T[_rows.PaddedRows];
+        _halfMaxima = new T[_rows.PaddedRows];
+        _halfLogShiftedDegree = new double[_rows.PaddedRows];
         if (model == DiffusionModel.Spreading) ComputeDegrees(cancellation);
     }
 
     public int Rows => _rows.Rows;
     public int PaddedRows => _rows.PaddedRows;
 
-    /// <summary>-log(D_i)/2 per row (0 for a row without any affinity, whose degree counts as 1).</summary>
-    public ReadOnlySpan<T> HalfLogInverseDegree => _halfLogInverseDegree;
-
     /// <summary>
-    /// The degree pass: D_i = sum_{j != i} exp(-gamma r_ij) = exp(h_i) acc_i, taken with G = 1.
+    /// The degree pass: D_i = sum_{j != i} exp(-gamma r_ij) = exp(h_i) Dt_i, taken with G = 1. A row with no
+    /// affinity left has degree 1 (scikit-learn's rule): h = 0, Dt = 1.
     /// </summary>
     private void ComputeDegrees(CancellationToken cancellation)
     {
-        int lanes = Vector256<T>.Count;
+        int width = Vector256<double>.Count;
         int padded = _rows.PaddedRows;
-        var ones = new T[(long)padded * lanes];
-        for (int j = 0; j < padded; j++) ones[(long)j * lanes] = T.One;
+        var ones = new double[(long)padded * width];
+        for (int j = 0; j < padded; j++) ones[(long)j * width] = 1;
         for (int j = 0; j < padded; j++) _columnOffsets[j] = j < Rows ? T.Zero : T.NegativeInfinity;
-        var maxima = new T[padded];
-        var sums = new T[(long)padded * lanes];
-        _pass.Run(_rows.RowMajor, _rows.Norms, Rows, DiagonalRule.Exclude, _columnOffsets, ones, lanes, maxima, sums, _cache, cancellation);
+        var sums = new double[(long)padded * width];
+        _pass.Run(new RbfPass<T>.Inputs(_rows.RowMajor, _rows.Norms, Rows, DiagonalRule.Exclude, null, _columnOffsets, ones, width),
+            _maxima, sums, _cache, cancellation);
         T half = T.CreateTruncating(0.5);
         for (int i = 0; i < Rows; i++)
-            _halfLogInverseDegree[i] = T.IsNegativeInfinity(maxima[i]) ? T.Zero : -half * (maxima[i] + T.Log(sums[(long)i * lanes]));
+        {
+            bool isolated = T.IsNegativeInfinity(_maxima[i]);
+            _halfMaxima[i] = isolated ? T.Zero : half * _maxima[i];
+            _halfLogShiftedDegree[i] = isolated ? 0 : 0.5 * Math.Log(sums[(long)i * width]);
+        }
     }
 
-    public void Apply(T[] logScale, T[] g, int width, T[] outLog, T[] outSum, CancellationToken cancellation)
+    public void Apply(double[] logScale, double[] g, int width, double[] outLog, double[] outSum, CancellationToken cancellation)
     {
         bool spreading = _model == DiffusionModel.Spreading;
         for (int j = 0; j < PaddedRows; j++)
-            _columnOffsets[j] = spreading ? logScale[j] + _halfLogInverseDegree[j] : logScale[j];
-        _pass.Run(_rows.RowMajor, _rows.Norms, Rows, spreading ? DiagonalRule.Exclude : DiagonalRule.Zero,
-            _columnOffsets, g, width, outLog, outSum, _cache, cancellation);
-        if (spreading)
-            for (int i = 0; i < Rows; i++) outLog[i] += _halfLogInverseDegree[i];
+            _columnOffsets[j] = T.CreateTruncating(spreading ? logScale[j] - _halfLogShiftedDegree[j] : logScale[j]);
+        _pass.Run(new RbfPass<T>.Inputs(_rows.RowMajor, _rows.Norms, Rows, spreading ? DiagonalRule.Exclude : DiagonalRule.Zero,
+            spreading ? _halfMaxima : null, _columnOffsets, g, width), _maxima, outSum, _cache, cancellation);
+        for (int i = 0; i < Rows; i++)
+            outLog[i] = double.CreateTruncating(_maxima[i]) - (spreading ? _halfLogShiftedDegree[i] : 0);
     }
 }
 
@@ -86,12 +93,13 @@ internal sealed class RbfOperator<T> : IDiffusionOperator<T> where T : unmanaged
 /// ones at its k neighbours (itself among them), not symmetrised. Spreading drops the diagonal and
 /// normalises by in-degrees (column sums, a zero degree counting as 1); propagation keeps the diagonal.
 /// </summary>
-internal sealed class KnnOperator<T> : IDiffusionOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
+internal sealed class KnnOperator : IDiffusionOperator
 {
+    private const int RowsPerBlock = 256;
     private readonly int[] _neighbours;
     private readonly int _k;
     private readonly DiffusionModel _model;
-    private readonly T[] _halfLogInverseDegree;
+    private readonly double[] _halfLogInverseDegree;
 
     public KnnOperator(int[] neighbours, int rows, int k, DiffusionModel model)
     {
@@ -99,48 +107,45 @@ internal sealed class KnnOperator<T> : IDiffusionOperator<T> where T : unmanaged
         _k = k;
         _model = model;
         Rows = rows;
-        int lanes = Vector256<T>.Count;
-        PaddedRows = (rows + lanes - 1) / lanes * lanes;
-        _halfLogInverseDegree = new T[PaddedRows];
+        PaddedRows = rows;
+        _halfLogInverseDegree = new double[rows];
         if (model == DiffusionModel.Spreading)
         {
             var inDegree = new int[rows];
             for (int i = 0; i < rows; i++)
                 foreach (int j in neighbours.AsSpan(i * k, k))
                     if (j != i) inDegree[j]++;
-            T half = T.CreateTruncating(0.5);
-            for (int j = 0; j < rows; j++)
-                _halfLogInverseDegree[j] = -half * T.Log(T.CreateTruncating(Math.Max(1, inDegree[j])));
+            for (int j = 0; j < rows; j++) _halfLogInverseDegree[j] = -0.5 * Math.Log(Math.Max(1, inDegree[j]));
         }
     }
 
     public int Rows { get; }
     public int PaddedRows { get; }
 
-    public void Apply(T[] logScale, T[] g, int width, T[] outLog, T[] outSum, CancellationToken cancellation)
+    public void Apply(double[] logScale, double[] g, int width, double[] outLog, double[] outSum, CancellationToken cancellation)
     {
         bool spreading = _model == DiffusionModel.Spreading;
-        Parallel.For(0, (Rows + 255) / 256, new ParallelOptions { CancellationToken = cancellation }, block =>
+        Parallel.For(0, (Rows + RowsPerBlock - 1) / RowsPerBlock, new ParallelOptions { CancellationToken = cancellation }, block =>
         {
-            int end = Math.Min(Rows, (block + 1) * 256);
-            for (int i = block * 256; i < end; i++)
+            int end = Math.Min(Rows, (block + 1) * RowsPerBlock);
+            for (int i = block * RowsPerBlock; i < end; i++)
             {
                 var row = _neighbours.AsSpan(i * _k, _k);
-                T max = T.NegativeInfinity;
+                double max = double.NegativeInfinity;
                 foreach (int j in row)
-                    if (!(spreading && j == i)) max = T.Max(max, logScale[j] + _halfLogInverseDegree[j]);
+                    if (!(spreading && j == i)) max = Math.Max(max, logScale[j] + _halfLogInverseDegree[j]);
                 var sum = outSum.AsSpan(i * width, width);
                 sum.Clear();
                 outLog[i] = max;
-                if (T.IsNegativeInfinity(max)) continue;
+                if (double.IsNegativeInfinity(max)) continue;
                 foreach (int j in row)
                 {
                     if (spreading && j == i) continue;
-                    T weight = T.Exp(logScale[j] + _halfLogInverseDegree[j] - max);
+                    double weight = Math.Exp(logScale[j] + _halfLogInverseDegree[j] - max);
                     var source = g.AsSpan(j * width, width);
                     for (int c = 0; c < width; c++) sum[c] += weight * source[c];
                 }
-                if (spreading) outLog[i] += _halfLogInverseDegree[i];
+                outLog[i] += _halfLogInverseDegree[i];
             }
         });
     }

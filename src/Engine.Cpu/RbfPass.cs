@@ -43,11 +43,15 @@ internal sealed class DistanceCache<T> where T : unmanaged
 /// inductive prediction). For each query row q it computes, without ever holding more than a
 /// 4 x tile block of pairs,
 /// <code>
-///   b_qj   = -gamma r_qj + v_j            (-inf where gamma r_qj exceeds the cut or the pair is excluded)
-///   h_q    = max_j b_qj                   (kept online, tile by tile, as FlashAttention does)
-///   acc_q  = sum_j exp(b_qj - h_q) G_j
+///   b_qj   = v_j - (gamma r_qj + s_q + s_j)   (-inf where gamma r_qj exceeds the cut or the pair is excluded)
+///   h_q    = max_j b_qj                       (kept online, tile by tile, as FlashAttention does)
+///   acc_q  = sum_j exp(b_qj - h_q) G_j        (accumulated in float64)
 /// </code>
-/// so that <c>sum_j exp(b_qj) G_j = exp(h_q) acc_q</c> is known in float32 even where every term underflows.
+/// so that <c>sum_j exp(b_qj) G_j = exp(h_q) acc_q</c> is known even where every term underflows T.
+/// The shifts s (half the row maxima of the degree pass, for spreading) keep the bracket small, and
+/// exact for integer-valued features, before the column offsets v are added. The weights are computed in
+/// T; G and the sums are float64 so that sklearn's L1 convergence test over all n x c entries is not
+/// drowned in float32 summation noise.
 /// </summary>
 internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -74,51 +78,47 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     public PackedRows<T> Columns => _columns;
 
-    /// <summary>
-    /// Runs the pass for <paramref name="queryRows"/> query rows.
-    /// </summary>
-    /// <param name="queries">Query rows (row-major, centred like the columns).</param>
-    /// <param name="queryNorms">Their squared norms.</param>
-    /// <param name="columnOffsets">v_j, one per padded column; -inf leaves the column out.</param>
-    /// <param name="g">G, one row of <paramref name="width"/> values per padded column.</param>
-    /// <param name="width">Row width of G and of the accumulator (a multiple of the vector width).</param>
-    /// <param name="maxima">Output h_q per query row.</param>
-    /// <param name="sums">Output acc_q, <paramref name="width"/> values per query row.</param>
+    /// <summary>The per-pass inputs that vary with the stage.</summary>
+    /// <param name="Queries">Query rows (row-major, centred like the columns) and their squared norms.</param>
+    /// <param name="Diagonal">How the pair (q, q) is treated when the queries are the training rows.</param>
+    /// <param name="Shifts">s_j per padded column, also used for the query rows (fit only); null: zero.</param>
+    /// <param name="ColumnOffsets">v_j per padded column; -inf leaves the column out.</param>
+    /// <param name="G">One row of <paramref name="Width"/> float64 values per padded column.</param>
+    /// <param name="Width">Row width of G and of the sums, a multiple of 4.</param>
+    public readonly record struct Inputs(T[] Queries, T[] QueryNorms, int QueryRows, DiagonalRule Diagonal, T[]? Shifts,
+        T[] ColumnOffsets, double[] G, int Width);
+
+    /// <summary>Runs the pass, writing h_q into <paramref name="maxima"/> and acc_q into <paramref name="sums"/>.</summary>
     /// <param name="cache">Distances of the first training rows (only when the queries are the training rows).</param>
-    public void Run(T[] queries, T[] queryNorms, int queryRows, DiagonalRule diagonal, T[] columnOffsets, T[] g, int width,
-        T[] maxima, T[] sums, DistanceCache<T>? cache, CancellationToken cancellation)
+    public void Run(in Inputs inputs, T[] maxima, double[] sums, DistanceCache<T>? cache, CancellationToken cancellation)
     {
-        int blocks = (queryRows + _rowTile - 1) / _rowTile;
+        var args = inputs;
+        int blocks = (args.QueryRows + _rowTile - 1) / _rowTile;
         var parallel = new ParallelOptions { CancellationToken = cancellation };
         Parallel.For(0, blocks, parallel,
-            () => new Scratch(_columnTile),
-            (block, _, scratch) =>
+            () => new T[DistanceKernel.QueryRowsPerStep * _columnTile],
+            (block, _, exponents) =>
             {
                 int first = block * _rowTile;
-                int count = Math.Min(_rowTile, queryRows - first);
+                int count = Math.Min(_rowTile, args.QueryRows - first);
                 for (int group = 0; group < count; group += DistanceKernel.QueryRowsPerStep)
                 {
                     int rows = Math.Min(DistanceKernel.QueryRowsPerStep, count - group);
-                    RunGroup(queries, queryNorms, first + group, rows, diagonal, columnOffsets, g, width, maxima, sums, cache, scratch);
+                    RunGroup(args, first + group, rows, maxima, sums, cache, exponents);
                 }
-                return scratch;
+                return exponents;
             },
             _ => { });
         if (cache is not null) cache.Filled = true;
     }
 
-    private sealed class Scratch(int columnTile)
-    {
-        public readonly T[] Exponents = new T[DistanceKernel.QueryRowsPerStep * columnTile];
-    }
-
     /// <summary>Up to four query rows against every column, tile by tile.</summary>
-    private void RunGroup(T[] queries, T[] queryNorms, int first, int rows, DiagonalRule diagonal, T[] columnOffsets,
-        T[] g, int width, T[] maxima, T[] sums, DistanceCache<T>? cache, Scratch scratch)
+    private void RunGroup(in Inputs args, int first, int rows, T[] maxima, double[] sums, DistanceCache<T>? cache, T[] scratch)
     {
         int padded = _columns.PaddedRows;
         int stride = _columnTile;
-        var exponents = scratch.Exponents.AsSpan();
+        int width = args.Width;
+        var exponents = scratch.AsSpan();
         Span<T> rowMax = stackalloc T[DistanceKernel.QueryRowsPerStep];
         rowMax.Fill(T.NegativeInfinity);
         for (int r = 0; r < rows; r++) sums.AsSpan((first + r) * width, width).Clear();
@@ -134,7 +134,7 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
             }
             else
             {
-                DistanceKernel.SquaredDistances(queries, queryNorms, first, rows, _columns, tileStart, tileColumns, exponents, stride);
+                DistanceKernel.SquaredDistances(args.Queries, args.QueryNorms, first, rows, _columns, tileStart, tileColumns, exponents, stride);
                 if (cached)
                     for (int r = 0; r < rows; r++)
                         exponents.Slice(r * stride, tileColumns).CopyTo(cache!.Row(first + r, tileStart, tileColumns));
@@ -144,42 +144,52 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
             {
                 int query = first + r;
                 var tile = exponents.Slice(r * stride, tileColumns);
-                T tileMax = ToExponents(tile, columnOffsets.AsSpan(tileStart, tileColumns));
-                if (diagonal != DiagonalRule.None && query >= tileStart && query < tileStart + tileColumns)
+                T rowShift = args.Shifts is null ? T.Zero : args.Shifts[query];
+                var columnShifts = args.Shifts is null ? ReadOnlySpan<T>.Empty : args.Shifts.AsSpan(tileStart, tileColumns);
+                T tileMax = ToExponents(tile, rowShift, columnShifts, args.ColumnOffsets.AsSpan(tileStart, tileColumns));
+                if (args.Diagonal != DiagonalRule.None && query >= tileStart && query < tileStart + tileColumns)
                 {
-                    T own = diagonal == DiagonalRule.Exclude ? T.NegativeInfinity : columnOffsets[query];
-                    tile[query - tileStart] = own;
+                    // r_qq = 0 exactly (scikit-learn zeroes the diagonal distance), so b_qq = v_q - 2 s_q.
+                    tile[query - tileStart] = args.Diagonal == DiagonalRule.Exclude
+                        ? T.NegativeInfinity
+                        : args.ColumnOffsets[query] - (rowShift + rowShift);
                     tileMax = MaxOf(tile);
                 }
                 if (T.IsNegativeInfinity(tileMax)) continue;
                 var accumulator = sums.AsSpan(query * width, width);
                 if (tileMax > rowMax[r])
                 {
-                    if (!T.IsNegativeInfinity(rowMax[r])) Scale(accumulator, T.Exp(rowMax[r] - tileMax));
+                    if (!T.IsNegativeInfinity(rowMax[r])) Scale(accumulator, Math.Exp(double.CreateTruncating(rowMax[r] - tileMax)));
                     rowMax[r] = tileMax;
                 }
-                Accumulate(tile, rowMax[r], g.AsSpan(tileStart * width, tileColumns * width), width, accumulator);
+                Accumulate(tile, rowMax[r], args.G.AsSpan(tileStart * width, tileColumns * width), width, accumulator);
             }
         }
         for (int r = 0; r < rows; r++) maxima[first + r] = rowMax[r];
     }
 
-    /// <summary>Turns squared distances into exponents b = -gamma r + v (cut ones to -inf); returns the maximum.</summary>
+    /// <summary>
+    /// Turns squared distances into exponents b = v - ((gamma r + s_q) + s_j), cut ones to -inf; returns the maximum.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private unsafe T ToExponents(Span<T> tile, ReadOnlySpan<T> offsets)
+    private unsafe T ToExponents(Span<T> tile, T rowShift, ReadOnlySpan<T> columnShifts, ReadOnlySpan<T> offsets)
     {
         int lanes = Vector256<T>.Count;
         var gamma = Vector256.Create(_gamma);
         var cut = Vector256.Create(_cut);
+        var shift = Vector256.Create(rowShift);
         var negativeInfinity = Vector256.Create(T.NegativeInfinity);
         var max = negativeInfinity;
+        bool shifted = !columnShifts.IsEmpty;
         fixed (T* t = tile)
+        fixed (T* s = columnShifts)
         fixed (T* v = offsets)
         {
             for (int j = 0; j < tile.Length; j += lanes)
             {
                 var scaled = gamma * Vector256.Load(t + j);
-                var exponent = Vector256.Load(v + j) - scaled;
+                var bracket = shifted ? scaled + shift + Vector256.Load(s + j) : scaled;
+                var exponent = Vector256.Load(v + j) - bracket;
                 exponent = Vector256.ConditionalSelect(Vector256.GreaterThan(scaled, cut), negativeInfinity, exponent);
                 exponent.Store(t + j);
                 max = Vector256.Max(max, exponent);
@@ -195,14 +205,14 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
         return max;
     }
 
-    private static void Scale(Span<T> values, T factor)
+    private static void Scale(Span<double> values, double factor)
     {
         for (int k = 0; k < values.Length; k++) values[k] *= factor;
     }
 
-    /// <summary>acc += sum_j exp(b_j - h) G_j over one tile.</summary>
+    /// <summary>acc += sum_j exp(b_j - h) G_j over one tile; the weights in T, the sum in float64.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Accumulate(Span<T> exponents, T rowMax, ReadOnlySpan<T> g, int width, Span<T> accumulator)
+    private static unsafe void Accumulate(Span<T> exponents, T rowMax, ReadOnlySpan<double> g, int width, Span<double> accumulator)
     {
         int lanes = Vector256<T>.Count;
         var shift = Vector256.Create(rowMax);
@@ -211,18 +221,19 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
             for (int j = 0; j < exponents.Length; j += lanes)
                 Simd.Exp(Vector256.Load(e + j) - shift).Store(e + j);
         }
+        int doubleLanes = Vector256<double>.Count;
         fixed (T* e = exponents)
-        fixed (T* gRows = g)
-        fixed (T* acc = accumulator)
+        fixed (double* gRows = g)
+        fixed (double* acc = accumulator)
         {
-            for (int k = 0; k < width; k += lanes)
+            for (int k = 0; k < width; k += doubleLanes)
             {
                 var sum = Vector256.Load(acc + k);
                 for (int j = 0; j < exponents.Length; j++)
                 {
-                    T weight = e[j];
-                    if (weight == T.Zero) continue;
-                    sum = Simd.MultiplyAdd(Vector256.Create(weight), Vector256.Load(gRows + (long)j * width + k), sum);
+                    double weight = double.CreateTruncating(e[j]);
+                    if (weight == 0) continue;
+                    sum = Vector256.FusedMultiplyAdd(Vector256.Create(weight), Vector256.Load(gRows + (long)j * width + k), sum);
                 }
                 sum.Store(acc + k);
             }

@@ -1,0 +1,49 @@
+using System.CommandLine;
+
+namespace GpuSpread.Runner;
+
+/// <summary>
+/// The <c>gpuspread</c> command line, testable in-process: results go to files or <c>stdout</c>,
+/// diagnostics to <c>stderr</c>, and the exit code is one of <see cref="ExitCodes"/>.
+/// </summary>
+public static class Cli
+{
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellation = default)
+    {
+        var root = new RootCommand("gpuspread: graph-based semi-supervised learning (scikit-learn's LabelSpreading and LabelPropagation) without the n x n matrix.");
+        root.Subcommands.Add(SpreadCommand.Create(stderr, cancellation));
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            foreach (var error in parsed.Errors) stderr.WriteLine($"gpuspread: {error.Message}");
+            stderr.WriteLine("Run 'gpuspread --help' for usage.");
+            return ExitCodes.BadInput;
+        }
+        return parsed.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
+    }
+
+    /// <summary>Parses sizes such as 1GiB, 512MiB, 2G, 1500000000 (bytes).</summary>
+    public static bool TryParseBytes(string text, out long bytes)
+    {
+        bytes = 0;
+        text = text.Trim();
+        (string Suffix, long Factor)[] units =
+        [
+            ("KiB", 1L << 10), ("MiB", 1L << 20), ("GiB", 1L << 30), ("TiB", 1L << 40),
+            ("KB", 1000), ("MB", 1000_000), ("GB", 1000_000_000), ("K", 1L << 10), ("M", 1L << 20), ("G", 1L << 30), ("B", 1),
+        ];
+        long factor = 1;
+        foreach (var (suffix, unitFactor) in units)
+            if (text.EndsWith(suffix, StringComparison.OrdinalIgnoreCase))
+            {
+                factor = unitFactor;
+                text = text[..^suffix.Length].Trim();
+                break;
+            }
+        if (!double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double value)
+            || !(value > 0) || value * factor > long.MaxValue)
+            return false;
+        bytes = (long)(value * factor);
+        return true;
+    }
+}

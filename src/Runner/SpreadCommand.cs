@@ -1,0 +1,158 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json;
+using GpuSpread.IO;
+
+namespace GpuSpread.Runner;
+
+/// <summary>
+/// <c>gpuspread spread</c>: fit LabelSpreading or LabelPropagation on a data set and write
+/// predictions.csv, distributions.csv and summary.json. Other programs depend on this interface.
+/// </summary>
+public static class SpreadCommand
+{
+    public static Command Create(TextWriter stderr, CancellationToken cancellation)
+    {
+        var data = new Option<string>("--data") { Description = "Features: X.csv, X.csv.gz or X.npy (n rows, d columns).", Required = true };
+        var labels = new Option<string>("--labels") { Description = "Labels: y.csv (one integer per line) or y.npy; -1 = unlabeled.", Required = true };
+        var output = new Option<string>("--out") { Description = "Output directory (created if missing).", Required = true };
+        var model = new Option<string>("--model") { Description = "spreading (LabelSpreading) or propagation (LabelPropagation).", DefaultValueFactory = _ => "spreading" };
+        model.AcceptOnlyFromAmong("spreading", "propagation");
+        var kernel = new Option<string>("--kernel") { Description = "Affinity: rbf (dense, recomputed tile by tile) or knn (k-nearest-neighbour graph).", DefaultValueFactory = _ => "rbf" };
+        kernel.AcceptOnlyFromAmong("rbf", "knn");
+        var gamma = new Option<double>("--gamma") { Description = "rbf kernel width: W_ij = exp(-gamma ||x_i - x_j||^2).", DefaultValueFactory = _ => 20 };
+        var neighbours = new Option<int>("--n-neighbors") { Description = "k of the knn kernel (the point itself counts).", DefaultValueFactory = _ => 7 };
+        var alpha = new Option<double>("--alpha") { Description = "Clamping factor of spreading, in (0, 1).", DefaultValueFactory = _ => 0.2 };
+        var maxIter = new Option<int?>("--max-iter") { Description = "Iteration limit (default 30 for spreading, 1000 for propagation)." };
+        var tol = new Option<double>("--tol") { Description = "Stop when the L1 change of F falls below this.", DefaultValueFactory = _ => 1e-3 };
+        var engine = new Option<string>("--engine") { Description = "auto (a GPU if usable, else the CPU), cpu, gpu, gpu-sim (GPU kernels on ILGPU's CPU simulator).", DefaultValueFactory = _ => "auto" };
+        engine.AcceptOnlyFromAmong(EngineSelection.Names);
+        var precision = new Option<string>("--precision") { Description = "float32 (default) or float64 (bit-for-bit work).", DefaultValueFactory = _ => "float32" };
+        precision.AcceptOnlyFromAmong("float32", "float64");
+        var memoryLimit = new Option<string?>("--memory-limit") { Description = "Memory the engine may use, e.g. 1GiB or 512MiB (default: half of the available memory, spent on caching distances)." };
+        var noCut = new Option<bool>("--no-underflow-cut") { Description = "Keep rbf affinities beyond float64's underflow (scikit-learn drops them), so every point keeps its nearest neighbours." };
+
+        var command = new Command("spread", "Fit LabelSpreading / LabelPropagation and write predictions.csv, distributions.csv and summary.json.")
+        {
+            data, labels, output, model, kernel, gamma, neighbours, alpha, maxIter, tol, engine, precision, memoryLimit, noCut,
+        };
+        command.SetAction(parsed =>
+        {
+            var spreading = parsed.GetValue(model) == "spreading";
+            long? limit = null;
+            if (parsed.GetValue(memoryLimit) is { } limitText)
+            {
+                if (!Cli.TryParseBytes(limitText, out long bytes))
+                {
+                    stderr.WriteLine($"gpuspread: --memory-limit must be a size such as 1GiB, 512MiB or a number of bytes; got '{limitText}'");
+                    return ExitCodes.BadInput;
+                }
+                limit = bytes;
+            }
+            var options = (spreading ? DiffusionOptions.Spreading() : DiffusionOptions.Propagation()) with
+            {
+                Kernel = parsed.GetValue(kernel) == "knn" ? AffinityKernel.Knn : AffinityKernel.Rbf,
+                Gamma = parsed.GetValue(gamma),
+                NNeighbors = parsed.GetValue(neighbours),
+                Alpha = parsed.GetValue(alpha),
+                Tol = parsed.GetValue(tol),
+                Precision = parsed.GetValue(precision) == "float64" ? Precision.Float64 : Precision.Float32,
+                MemoryLimitBytes = limit,
+                Float64UnderflowCut = !parsed.GetValue(noCut),
+            };
+            if (parsed.GetValue(maxIter) is { } iterations) options = options with { MaxIter = iterations };
+            return Run(parsed.GetValue(data)!, parsed.GetValue(labels)!, parsed.GetValue(output)!, options,
+                parsed.GetValue(engine)!, stderr, cancellation);
+        });
+        return command;
+    }
+
+    public static int Run(string dataPath, string labelsPath, string outDirectory, DiffusionOptions options, string engineName,
+        TextWriter stderr, CancellationToken cancellation)
+    {
+        var total = Stopwatch.StartNew();
+        try
+        {
+            var features = FeatureReader.Read(dataPath);
+            var labels = LabelReader.Read(labelsPath);
+            if (labels.Length != features.Rows)
+                throw new InputDataException($"{labelsPath}: {labels.Length} labels for {features.Rows} feature rows in {dataPath}; there must be one label per row");
+            options.Validate(features.Rows);
+            Directory.CreateDirectory(outDirectory);
+
+            using var engine = EngineSelection.Create(engineName, stderr);
+            using var estimator = Estimator(engine, options);
+            var fitClock = Stopwatch.StartNew();
+            using (var progress = ConsoleProgress.ForStandardError(stderr))
+                estimator.Fit(features, Array.ConvertAll(labels, l => (long)l), progress, cancellation);
+            double fitSeconds = fitClock.Elapsed.TotalSeconds;
+            if (!estimator.Converged)
+                stderr.WriteLine($"gpuspread: warning: max_iter={options.MaxIter} was reached without convergence (ConvergenceWarning).");
+
+            ResultWriter.WritePredictions(Path.Combine(outDirectory, "predictions.csv"), estimator.Transduction);
+            ResultWriter.WriteDistributions(Path.Combine(outDirectory, "distributions.csv"), estimator.Classes, estimator.LabelDistributions, estimator.Classes.Length);
+            WriteSummary(Path.Combine(outDirectory, "summary.json"), features, labels, options, estimator, fitSeconds, total.Elapsed.TotalSeconds);
+            stderr.WriteLine($"gpuspread: {features.Rows} rows, {estimator.Classes.Length} classes, n_iter {estimator.NIter}, fit {fitSeconds:F2} s on {estimator.Engine.Name} ({estimator.Engine.Device}); results in {outDirectory}");
+            return ExitCodes.Success;
+        }
+        catch (Exception error) when (error is InputDataException or InvalidParameterException)
+        {
+            stderr.WriteLine($"gpuspread: error: {error.Message}");
+            return ExitCodes.BadInput;
+        }
+        catch (OperationCanceledException)
+        {
+            stderr.WriteLine("gpuspread: cancelled; no output was written.");
+            return ExitCodes.Failure;
+        }
+        catch (Exception error) when (error is EngineUnavailableException or IOException or UnauthorizedAccessException or OutOfMemoryException)
+        {
+            stderr.WriteLine($"gpuspread: error: {error.Message}");
+            return ExitCodes.Failure;
+        }
+    }
+
+    private static LabelDiffusion Estimator(IDiffusionEngine engine, DiffusionOptions options) => options.Model == DiffusionModel.Spreading
+        ? new LabelSpreading(engine)
+        {
+            Kernel = options.Kernel, Gamma = options.Gamma, NNeighbors = options.NNeighbors, Alpha = options.Alpha, MaxIter = options.MaxIter,
+            Tol = options.Tol, Precision = options.Precision, MemoryLimitBytes = options.MemoryLimitBytes, Float64UnderflowCut = options.Float64UnderflowCut,
+        }
+        : new LabelPropagation(engine)
+        {
+            Kernel = options.Kernel, Gamma = options.Gamma, NNeighbors = options.NNeighbors, MaxIter = options.MaxIter,
+            Tol = options.Tol, Precision = options.Precision, MemoryLimitBytes = options.MemoryLimitBytes, Float64UnderflowCut = options.Float64UnderflowCut,
+        };
+
+    private static void WriteSummary(string path, FeatureMatrix features, int[] labels, DiffusionOptions options, LabelDiffusion estimator,
+        double fitSeconds, double totalSeconds)
+    {
+        AtomicFile.WriteBytes(path, stream =>
+        {
+            using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
+            json.WriteStartObject();
+            json.WriteNumber("n", features.Rows);
+            json.WriteNumber("d", features.Cols);
+            json.WriteStartArray("classes");
+            foreach (long c in estimator.Classes) json.WriteNumberValue(c);
+            json.WriteEndArray();
+            json.WriteNumber("n_labeled", labels.Count(l => l != LabelEncoding.Unlabeled));
+            json.WriteNumber("n_iter", estimator.NIter);
+            json.WriteBoolean("converged", estimator.Converged);
+            json.WriteString("model", options.Model == DiffusionModel.Spreading ? "spreading" : "propagation");
+            json.WriteString("kernel", options.Kernel == AffinityKernel.Rbf ? "rbf" : "knn");
+            json.WriteNumber("gamma", options.Gamma);
+            json.WriteNumber("n_neighbors", options.NNeighbors);
+            if (options.Model == DiffusionModel.Spreading) json.WriteNumber("alpha", options.Alpha);
+            json.WriteNumber("max_iter", options.MaxIter);
+            json.WriteNumber("tol", options.Tol);
+            json.WriteString("precision", options.Precision == Precision.Float32 ? "float32" : "float64");
+            json.WriteBoolean("underflow_cut", options.Float64UnderflowCut);
+            json.WriteString("engine", estimator.Engine.Name);
+            json.WriteString("device", estimator.Engine.Device);
+            json.WriteNumber("seconds", Math.Round(fitSeconds, 4));
+            json.WriteNumber("seconds_total", Math.Round(totalSeconds, 4));
+            json.WriteEndObject();
+        });
+    }
+}
