@@ -91,7 +91,7 @@ internal sealed class CpuGraph<T> : IAffinityGraph where T : unmanaged, IFloatin
     private readonly int _columnTile;
 
     private CpuGraph(DiffusionOptions options, FeatureMatrix features, double[] centre, PackedRows<T> packed,
-        IDiffusionOperator op, RbfPass<T>? pass, int rowTile, int columnTile, long cachedRows)
+        IDiffusionOperator op, RbfPass<T>? pass, int rowTile, int columnTile, DistanceCache<T>? cache)
     {
         Options = options;
         _features = features;
@@ -101,7 +101,7 @@ internal sealed class CpuGraph<T> : IAffinityGraph where T : unmanaged, IFloatin
         _pass = pass;
         _rowTile = rowTile;
         _columnTile = columnTile;
-        CachedRows = cachedRows;
+        _cache = cache;
     }
 
     public int Rows => Packed.Rows;
@@ -109,8 +109,10 @@ internal sealed class CpuGraph<T> : IAffinityGraph where T : unmanaged, IFloatin
     public PackedRows<T> Packed { get; }
     public IDiffusionOperator Operator { get; }
 
+    private readonly DistanceCache<T>? _cache;
+
     /// <summary>Training rows whose distances to all rows are cached (rbf).</summary>
-    public long CachedRows { get; }
+    public int CachedRows => _cache?.CachedRows ?? 0;
 
     public static CpuGraph<T> Build(FeatureMatrix features, DiffusionOptions options,
         IProgress<StageProgress>? progress, CancellationToken cancellation)
@@ -127,7 +129,7 @@ internal sealed class CpuGraph<T> : IAffinityGraph where T : unmanaged, IFloatin
             var neighbours = KnnSearch.Search(packed, features, packed.RowMajor, packed.Norms, features, options.NNeighbors,
                 rowTile, columnTile, rowsDone, cancellation);
             var knn = new KnnOperator(neighbours, n, options.NNeighbors, options.Model);
-            return new CpuGraph<T>(options, features, centre, packed, knn, null, rowTile, columnTile, 0);
+            return new CpuGraph<T>(options, features, centre, packed, knn, null, rowTile, columnTile, null);
         }
 
         double cut = options.Float64UnderflowCut ? DiffusionOptions.Float64UnderflowExponent : double.PositiveInfinity;
@@ -135,9 +137,17 @@ internal sealed class CpuGraph<T> : IAffinityGraph where T : unmanaged, IFloatin
         long cacheRows = MemoryBudget.CacheableRows(options, features, packed.PaddedRows, System.Runtime.CompilerServices.Unsafe.SizeOf<T>());
         var cache = cacheRows > 0 ? new DistanceCache<T>((int)Math.Min(n, cacheRows), packed.PaddedRows) : null;
         progress?.Report(new StageProgress("degrees", 0, 1, double.NaN));
-        var rbf = new RbfOperator<T>(pass, cache, options.Model, cancellation);
-        progress?.Report(new StageProgress("degrees", 1, 1, double.NaN));
-        return new CpuGraph<T>(options, features, centre, packed, rbf, pass, rowTile, columnTile, cache?.CachedRows ?? 0);
+        try
+        {
+            var rbf = new RbfOperator<T>(pass, cache, options.Model, cancellation);
+            progress?.Report(new StageProgress("degrees", 1, 1, double.NaN));
+            return new CpuGraph<T>(options, features, centre, packed, rbf, pass, rowTile, columnTile, cache);
+        }
+        catch
+        {
+            cache?.Dispose();
+            throw;
+        }
     }
 
     public double[] PredictProba(DiffusionResult fitted, FeatureMatrix newFeatures, CancellationToken cancellation)
@@ -184,5 +194,5 @@ internal sealed class CpuGraph<T> : IAffinityGraph where T : unmanaged, IFloatin
         return result;
     }
 
-    public void Dispose() { }
+    public void Dispose() => _cache?.Dispose();
 }

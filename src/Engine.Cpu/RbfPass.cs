@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -20,22 +21,60 @@ internal enum DiagonalRule
 /// <summary>
 /// Squared distances of the first rows of the training set to every training row, kept between passes
 /// when the memory budget allows (DESIGN.md: cache W within a budget). Filled by the first pass.
+/// The block is native memory backed by transparent huge pages where Linux offers them: faulting in a
+/// gigabyte of 4 KiB pages costs seconds on a virtual machine, of 2 MiB pages a fraction of that.
 /// </summary>
-internal sealed class DistanceCache<T> where T : unmanaged
+internal sealed unsafe class DistanceCache<T> : IDisposable where T : unmanaged
 {
-    private readonly T[][] _rows;
+    private const nuint HugePage = 2 << 20;
+    private readonly int _columns;
+    private T* _values;
 
     public DistanceCache(int cachedRows, int columns)
     {
-        // One array per row: the whole cache can exceed the 2^31 elements of a single array.
-        _rows = new T[cachedRows][];
-        for (int i = 0; i < cachedRows; i++) _rows[i] = new T[columns];
+        CachedRows = cachedRows;
+        _columns = columns;
+        nuint bytes = (nuint)cachedRows * (nuint)columns * (nuint)sizeof(T);
+        bytes = (bytes + HugePage - 1) / HugePage * HugePage;
+        _values = (T*)NativeMemory.AlignedAlloc(bytes, HugePage);
+        if (OperatingSystem.IsLinux()) _ = NativeMethods.AdviseHugePages((nint)_values, bytes);
+        GC.AddMemoryPressure((long)bytes);
+        Bytes = (long)bytes;
     }
 
-    public int CachedRows => _rows.Length;
+    public int CachedRows { get; }
+    public long Bytes { get; }
     public bool Filled { get; set; }
 
-    public Span<T> Row(int row, int firstColumn, int columns) => _rows[row].AsSpan(firstColumn, columns);
+    public Span<T> Row(int row, int firstColumn, int columns)
+    {
+        ObjectDisposedException.ThrowIf(_values == null, this);
+        if ((uint)row >= (uint)CachedRows || firstColumn < 0 || columns < 0 || firstColumn + columns > _columns)
+            throw new ArgumentOutOfRangeException(nameof(row));
+        return new Span<T>(_values + (long)row * _columns + firstColumn, columns);
+    }
+
+    public void Dispose()
+    {
+        if (_values == null) return;
+        NativeMemory.AlignedFree(_values);
+        _values = null;
+        GC.RemoveMemoryPressure(Bytes);
+        GC.SuppressFinalize(this);
+    }
+
+    ~DistanceCache() => Dispose();
+}
+
+internal static partial class NativeMethods
+{
+    private const int AdviseHugePage = 14; // MADV_HUGEPAGE
+
+    /// <summary>Asks Linux to back the range with transparent huge pages; returns 0 on success.</summary>
+    public static int AdviseHugePages(nint address, nuint length) => Madvise(address, length, AdviseHugePage);
+
+    [LibraryImport("libc", EntryPoint = "madvise")]
+    private static partial int Madvise(nint address, nuint length, int advice);
 }
 
 /// <summary>
@@ -96,29 +135,41 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
         int blocks = (args.QueryRows + _rowTile - 1) / _rowTile;
         var parallel = new ParallelOptions { CancellationToken = cancellation };
         Parallel.For(0, blocks, parallel,
-            () => new T[DistanceKernel.QueryRowsPerStep * _columnTile],
-            (block, _, exponents) =>
+            () => new Scratch(_columnTile, args.Width),
+            (block, _, scratch) =>
             {
                 int first = block * _rowTile;
                 int count = Math.Min(_rowTile, args.QueryRows - first);
                 for (int group = 0; group < count; group += DistanceKernel.QueryRowsPerStep)
                 {
                     int rows = Math.Min(DistanceKernel.QueryRowsPerStep, count - group);
-                    RunGroup(args, first + group, rows, maxima, sums, cache, exponents);
+                    RunGroup(args, first + group, rows, maxima, sums, cache, scratch);
                 }
-                return exponents;
+                return scratch;
             },
             _ => { });
         if (cache is not null) cache.Filled = true;
     }
 
+    private sealed class Scratch(int columnTile, int width)
+    {
+        /// <summary>Four rows of squared distances, then of exponents.</summary>
+        public readonly T[] Tile = new T[DistanceKernel.QueryRowsPerStep * columnTile];
+
+        /// <summary>Four rows of weights in float64.</summary>
+        public readonly double[] Weights = new double[DistanceKernel.QueryRowsPerStep * columnTile];
+
+        /// <summary>Accumulator rows for the missing rows of a short group (their weights are zero).</summary>
+        public readonly double[] Spare = new double[width];
+    }
+
     /// <summary>Up to four query rows against every column, tile by tile.</summary>
-    private void RunGroup(in Inputs args, int first, int rows, T[] maxima, double[] sums, DistanceCache<T>? cache, T[] scratch)
+    private void RunGroup(in Inputs args, int first, int rows, T[] maxima, double[] sums, DistanceCache<T>? cache, Scratch scratch)
     {
         int padded = _columns.PaddedRows;
         int stride = _columnTile;
         int width = args.Width;
-        var exponents = scratch.AsSpan();
+        var exponents = scratch.Tile.AsSpan();
         Span<T> rowMax = stackalloc T[DistanceKernel.QueryRowsPerStep];
         rowMax.Fill(T.NegativeInfinity);
         for (int r = 0; r < rows; r++) sums.AsSpan((first + r) * width, width).Clear();
@@ -127,12 +178,8 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
         for (int tileStart = 0; tileStart < padded; tileStart += stride)
         {
             int tileColumns = Math.Min(stride, padded - tileStart);
-            if (cached && cache!.Filled)
-            {
-                for (int r = 0; r < rows; r++)
-                    cache.Row(first + r, tileStart, tileColumns).CopyTo(exponents.Slice(r * stride));
-            }
-            else
+            bool fromCache = cached && cache!.Filled;
+            if (!fromCache)
             {
                 DistanceKernel.SquaredDistances(args.Queries, args.QueryNorms, first, rows, _columns, tileStart, tileColumns, exponents, stride);
                 if (cached)
@@ -140,13 +187,21 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
                         exponents.Slice(r * stride, tileColumns).CopyTo(cache!.Row(first + r, tileStart, tileColumns));
             }
 
-            for (int r = 0; r < rows; r++)
+            var weights = scratch.Weights.AsSpan();
+            for (int r = 0; r < DistanceKernel.QueryRowsPerStep; r++)
             {
                 int query = first + r;
+                var rowWeights = weights.Slice(r * stride, tileColumns);
+                if (r >= rows)
+                {
+                    rowWeights.Clear();
+                    continue;
+                }
                 var tile = exponents.Slice(r * stride, tileColumns);
+                ReadOnlySpan<T> distances = fromCache ? cache!.Row(query, tileStart, tileColumns) : tile;
                 T rowShift = args.Shifts is null ? T.Zero : args.Shifts[query];
                 var columnShifts = args.Shifts is null ? ReadOnlySpan<T>.Empty : args.Shifts.AsSpan(tileStart, tileColumns);
-                T tileMax = ToExponents(tile, rowShift, columnShifts, args.ColumnOffsets.AsSpan(tileStart, tileColumns));
+                T tileMax = ToExponents(distances, tile, rowShift, columnShifts, args.ColumnOffsets.AsSpan(tileStart, tileColumns));
                 if (args.Diagonal != DiagonalRule.None && query >= tileStart && query < tileStart + tileColumns)
                 {
                     // r_qq = 0 exactly (scikit-learn zeroes the diagonal distance), so b_qq = v_q - 2 s_q.
@@ -155,24 +210,31 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
                         : args.ColumnOffsets[query] - (rowShift + rowShift);
                     tileMax = MaxOf(tile);
                 }
-                if (T.IsNegativeInfinity(tileMax)) continue;
-                var accumulator = sums.AsSpan(query * width, width);
+                if (T.IsNegativeInfinity(tileMax))
+                {
+                    rowWeights.Clear();
+                    continue;
+                }
                 if (tileMax > rowMax[r])
                 {
-                    if (!T.IsNegativeInfinity(rowMax[r])) Scale(accumulator, Math.Exp(double.CreateTruncating(rowMax[r] - tileMax)));
+                    if (!T.IsNegativeInfinity(rowMax[r]))
+                        Scale(sums.AsSpan(query * width, width), Math.Exp(double.CreateTruncating(rowMax[r] - tileMax)));
                     rowMax[r] = tileMax;
                 }
-                Accumulate(tile, rowMax[r], args.G.AsSpan(tileStart * width, tileColumns * width), width, accumulator);
+                Weigh(tile, rowMax[r], rowWeights);
             }
+            Accumulate(weights, stride, tileColumns, args.G.AsSpan(tileStart * width, tileColumns * width), width,
+                sums.AsSpan(first * width, rows * width), scratch.Spare);
         }
         for (int r = 0; r < rows; r++) maxima[first + r] = rowMax[r];
     }
 
     /// <summary>
     /// Turns squared distances into exponents b = v - ((gamma r + s_q) + s_j), cut ones to -inf; returns the maximum.
+    /// <paramref name="distances"/> may be <paramref name="tile"/> itself.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private unsafe T ToExponents(Span<T> tile, T rowShift, ReadOnlySpan<T> columnShifts, ReadOnlySpan<T> offsets)
+    private unsafe T ToExponents(ReadOnlySpan<T> distances, Span<T> tile, T rowShift, ReadOnlySpan<T> columnShifts, ReadOnlySpan<T> offsets)
     {
         int lanes = Vector256<T>.Count;
         var gamma = Vector256.Create(_gamma);
@@ -181,13 +243,14 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
         var negativeInfinity = Vector256.Create(T.NegativeInfinity);
         var max = negativeInfinity;
         bool shifted = !columnShifts.IsEmpty;
+        fixed (T* r = distances)
         fixed (T* t = tile)
         fixed (T* s = columnShifts)
         fixed (T* v = offsets)
         {
             for (int j = 0; j < tile.Length; j += lanes)
             {
-                var scaled = gamma * Vector256.Load(t + j);
+                var scaled = gamma * Vector256.Load(r + j);
                 var bracket = shifted ? scaled + shift + Vector256.Load(s + j) : scaled;
                 var exponent = Vector256.Load(v + j) - bracket;
                 exponent = Vector256.ConditionalSelect(Vector256.GreaterThan(scaled, cut), negativeInfinity, exponent);
@@ -210,32 +273,75 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
         for (int k = 0; k < values.Length; k++) values[k] *= factor;
     }
 
-    /// <summary>acc += sum_j exp(b_j - h) G_j over one tile; the weights in T, the sum in float64.</summary>
+    /// <summary>Weights exp(b_j - h) of one row of a tile, in float64.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Accumulate(Span<T> exponents, T rowMax, ReadOnlySpan<double> g, int width, Span<double> accumulator)
+    private static unsafe void Weigh(ReadOnlySpan<T> exponents, T rowMax, Span<double> weights)
     {
         int lanes = Vector256<T>.Count;
         var shift = Vector256.Create(rowMax);
         fixed (T* e = exponents)
+        fixed (double* w = weights)
         {
             for (int j = 0; j < exponents.Length; j += lanes)
-                Simd.Exp(Vector256.Load(e + j) - shift).Store(e + j);
+                Simd.StoreAsDouble(Simd.ExpNonPositive(Vector256.Load(e + j) - shift), w + j);
         }
-        int doubleLanes = Vector256<double>.Count;
-        fixed (T* e = exponents)
+    }
+
+    /// <summary>
+    /// acc_r += sum_j w_rj G_j for the four rows of a group over one tile, in float64. Each G load serves
+    /// the four rows, and up to twelve accumulators (4 rows x 3 vectors) stay in registers; there is no
+    /// branch on zero weights (cut pairs), which come in no predictable order in shuffled data.
+    /// </summary>
+    /// <param name="accumulators">The group's rows of sums (rows x width); missing rows use <paramref name="spare"/>.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Accumulate(ReadOnlySpan<double> weights, int stride, int columns, ReadOnlySpan<double> g, int width,
+        Span<double> accumulators, double[] spare)
+    {
+        int rows = accumulators.Length / width;
+        fixed (double* w = weights)
         fixed (double* gRows = g)
-        fixed (double* acc = accumulator)
+        fixed (double* sums = accumulators)
+        fixed (double* spareSums = spare)
         {
-            for (int k = 0; k < width; k += doubleLanes)
+            double* acc0 = sums;
+            double* acc1 = rows > 1 ? sums + width : spareSums;
+            double* acc2 = rows > 2 ? sums + 2 * width : spareSums;
+            double* acc3 = rows > 3 ? sums + 3 * width : spareSums;
+            for (int k = 0; k < width; k += 12)
             {
-                var sum = Vector256.Load(acc + k);
-                for (int j = 0; j < exponents.Length; j++)
+                int vectors = Math.Min(3, (width - k) / 4);
+                var a00 = Vector256.Load(acc0 + k); var a10 = Vector256.Load(acc1 + k);
+                var a20 = Vector256.Load(acc2 + k); var a30 = Vector256.Load(acc3 + k);
+                var a01 = vectors > 1 ? Vector256.Load(acc0 + k + 4) : default; var a11 = vectors > 1 ? Vector256.Load(acc1 + k + 4) : default;
+                var a21 = vectors > 1 ? Vector256.Load(acc2 + k + 4) : default; var a31 = vectors > 1 ? Vector256.Load(acc3 + k + 4) : default;
+                var a02 = vectors > 2 ? Vector256.Load(acc0 + k + 8) : default; var a12 = vectors > 2 ? Vector256.Load(acc1 + k + 8) : default;
+                var a22 = vectors > 2 ? Vector256.Load(acc2 + k + 8) : default; var a32 = vectors > 2 ? Vector256.Load(acc3 + k + 8) : default;
+                double* row = gRows + k;
+                for (int j = 0; j < columns; j++, row += width)
                 {
-                    double weight = double.CreateTruncating(e[j]);
-                    if (weight == 0) continue;
-                    sum = Vector256.FusedMultiplyAdd(Vector256.Create(weight), Vector256.Load(gRows + (long)j * width + k), sum);
+                    var w0 = Vector256.Create(w[j]);
+                    var w1 = Vector256.Create(w[stride + j]);
+                    var w2 = Vector256.Create(w[2 * stride + j]);
+                    var w3 = Vector256.Create(w[3 * stride + j]);
+                    var g0 = Vector256.Load(row);
+                    a00 = Vector256.FusedMultiplyAdd(w0, g0, a00); a10 = Vector256.FusedMultiplyAdd(w1, g0, a10);
+                    a20 = Vector256.FusedMultiplyAdd(w2, g0, a20); a30 = Vector256.FusedMultiplyAdd(w3, g0, a30);
+                    if (vectors > 1)
+                    {
+                        var g1 = Vector256.Load(row + 4);
+                        a01 = Vector256.FusedMultiplyAdd(w0, g1, a01); a11 = Vector256.FusedMultiplyAdd(w1, g1, a11);
+                        a21 = Vector256.FusedMultiplyAdd(w2, g1, a21); a31 = Vector256.FusedMultiplyAdd(w3, g1, a31);
+                    }
+                    if (vectors > 2)
+                    {
+                        var g2 = Vector256.Load(row + 8);
+                        a02 = Vector256.FusedMultiplyAdd(w0, g2, a02); a12 = Vector256.FusedMultiplyAdd(w1, g2, a12);
+                        a22 = Vector256.FusedMultiplyAdd(w2, g2, a22); a32 = Vector256.FusedMultiplyAdd(w3, g2, a32);
+                    }
                 }
-                sum.Store(acc + k);
+                a00.Store(acc0 + k); a10.Store(acc1 + k); a20.Store(acc2 + k); a30.Store(acc3 + k);
+                if (vectors > 1) { a01.Store(acc0 + k + 4); a11.Store(acc1 + k + 4); a21.Store(acc2 + k + 4); a31.Store(acc3 + k + 4); }
+                if (vectors > 2) { a02.Store(acc0 + k + 8); a12.Store(acc1 + k + 8); a22.Store(acc2 + k + 8); a32.Store(acc3 + k + 8); }
             }
         }
     }

@@ -11,7 +11,7 @@ public sealed class ConsoleProgress(TextWriter stderr, bool interactive) : IProg
     private static readonly TimeSpan QuietStart = TimeSpan.FromSeconds(1);
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly object _gate = new();
-    private TimeSpan _lastWrite = TimeSpan.MinValue;
+    private TimeSpan? _lastWrite;
     private bool _lineOpen;
 
     public static ConsoleProgress ForStandardError(TextWriter stderr)

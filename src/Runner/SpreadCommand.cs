@@ -110,6 +110,12 @@ public static class SpreadCommand
             stderr.WriteLine($"gpuspread: error: {error.Message}");
             return ExitCodes.Failure;
         }
+        catch (Exception error)
+        {
+            stderr.WriteLine($"gpuspread: internal error ({error.GetType().Name}): {error.Message}");
+            stderr.WriteLine("Please report it with the command line that caused it.");
+            return ExitCodes.Failure;
+        }
     }
 
     private static LabelDiffusion Estimator(IDiffusionEngine engine, DiffusionOptions options) => options.Model == DiffusionModel.Spreading
