@@ -1,0 +1,159 @@
+using System.Text.Json;
+using GpuSpread.IO;
+using GpuSpread.Runner;
+
+namespace GpuSpread.Tests.Cli;
+
+/// <summary><c>gpuspread spread</c> run in-process: outputs, exit codes, and messages for bad input.</summary>
+public sealed class SpreadCommandTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("gpuspread-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    private string PathOf(string name) => Path.Combine(_directory, name);
+
+    private (int Code, string Stdout, string Stderr) Run(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int code = GpuSpread.Runner.Cli.Run(args, stdout, stderr);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    /// <summary>Two well separated groups of points on a line, one label each.</summary>
+    private (string Data, string Labels) WriteLine(int n = 21)
+    {
+        var x = new double[n * 2];
+        var y = new int[n];
+        for (int i = 0; i < n; i++)
+        {
+            x[2 * i] = i < n / 2 ? i * 0.1 : 5 + i * 0.1;
+            x[2 * i + 1] = 0.05 * (i % 3);
+            y[i] = -1;
+        }
+        y[0] = 4;
+        y[n - 1] = 9;
+        NpyWriter.Write(PathOf("X.npy"), x, n, 2);
+        File.WriteAllLines(PathOf("y.csv"), y.Select(v => v.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        return (PathOf("X.npy"), PathOf("y.csv"));
+    }
+
+    [Theory]
+    [InlineData("spreading", "rbf")]
+    [InlineData("propagation", "rbf")]
+    [InlineData("spreading", "knn")]
+    [InlineData("propagation", "knn")]
+    public void WritesPredictionsDistributionsAndSummary(string model, string kernel)
+    {
+        var (data, labels) = WriteLine();
+        string output = PathOf("out");
+        var (code, _, stderr) = Run("spread", "--data", data, "--labels", labels, "--out", output, "--model", model,
+            "--kernel", kernel, "--gamma", "2", "--n-neighbors", "5", "--engine", "cpu");
+        Assert.True(code == ExitCodes.Success, stderr);
+
+        var predictions = File.ReadAllLines(Path.Combine(output, "predictions.csv"));
+        Assert.Equal(21, predictions.Length);
+        Assert.All(predictions.Take(10), p => Assert.Equal("4", p));
+        Assert.All(predictions.Skip(11), p => Assert.Equal("9", p));
+        var distributions = File.ReadAllLines(Path.Combine(output, "distributions.csv"));
+        Assert.Equal("4,9", distributions[0]);
+        Assert.Equal(22, distributions.Length);
+        using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "summary.json")));
+        var root = summary.RootElement;
+        Assert.Equal(21, root.GetProperty("n").GetInt32());
+        Assert.Equal(2, root.GetProperty("d").GetInt32());
+        Assert.Equal([4L, 9L], root.GetProperty("classes").EnumerateArray().Select(c => c.GetInt64()));
+        Assert.True(root.GetProperty("converged").GetBoolean());
+        Assert.True(root.GetProperty("n_iter").GetInt32() > 0);
+        Assert.Equal("cpu", root.GetProperty("engine").GetString());
+        Assert.False(string.IsNullOrEmpty(root.GetProperty("device").GetString()));
+        Assert.True(root.GetProperty("seconds").GetDouble() >= 0);
+        Assert.Empty(Directory.GetFiles(output, ".*")); // no temporary file left behind
+    }
+
+    [Fact]
+    public void AutoSaysWhichEngineItChoseAndNonConvergenceIsAWarning()
+    {
+        var (data, labels) = WriteLine();
+        var (code, _, stderr) = Run("spread", "--data", data, "--labels", labels, "--out", PathOf("out"), "--max-iter", "1", "--gamma", "2");
+        Assert.Equal(ExitCodes.Success, code);
+        Assert.Contains("engine auto: using the CPU engine", stderr);
+        Assert.Contains("max_iter=1 was reached without convergence", stderr);
+    }
+
+    [Theory]
+    [InlineData("gpu")]
+    [InlineData("gpu-sim")]
+    public void AnUnavailableEngineFailsClearly(string engine)
+    {
+        var (data, labels) = WriteLine();
+        var (code, _, stderr) = Run("spread", "--data", data, "--labels", labels, "--out", PathOf("out"), "--engine", engine);
+        Assert.Equal(ExitCodes.Failure, code);
+        Assert.Contains($"--engine {engine}", stderr);
+        Assert.False(Directory.Exists(PathOf("out")) && Directory.GetFiles(PathOf("out")).Length > 0);
+    }
+
+    [Theory]
+    [InlineData(new[] { "--kernel", "linear" }, "linear")]
+    [InlineData(new[] { "--gamma", "-1" }, "gamma")]
+    [InlineData(new[] { "--alpha", "1" }, "alpha")]
+    [InlineData(new[] { "--kernel", "knn", "--n-neighbors", "21" }, "n_neighbors")]
+    [InlineData(new[] { "--max-iter", "0" }, "max_iter")]
+    [InlineData(new[] { "--tol", "-1" }, "tol")]
+    [InlineData(new[] { "--memory-limit", "lots" }, "--memory-limit")]
+    [InlineData(new[] { "--unknown-option" }, "--unknown-option")]
+    public void BadParametersExitWithTwoAndNameTheParameter(string[] extra, string named)
+    {
+        var (data, labels) = WriteLine();
+        var (code, _, stderr) = Run(["spread", "--data", data, "--labels", labels, "--out", PathOf("out"), "--engine", "cpu", .. extra]);
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Contains(named, stderr);
+        Assert.DoesNotContain("   at ", stderr); // no stack trace
+    }
+
+    [Fact]
+    public void MissingRequiredOptionsExitWithTwo()
+    {
+        var (code, _, stderr) = Run("spread", "--data", "X.npy");
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Contains("--labels", stderr);
+    }
+
+    [Fact]
+    public void BadInputFilesExitWithTwoAndSayWhere()
+    {
+        var (data, labels) = WriteLine();
+        File.WriteAllText(PathOf("nan.csv"), "a,b\n1,2\n3,nan\n");
+        var nan = Run("spread", "--data", PathOf("nan.csv"), "--labels", labels, "--out", PathOf("out"), "--engine", "cpu");
+        Assert.Equal(ExitCodes.BadInput, nan.Code);
+        Assert.Contains("line 3", nan.Stderr);
+
+        File.WriteAllLines(PathOf("short.csv"), ["1", "-1"]);
+        var mismatch = Run("spread", "--data", data, "--labels", PathOf("short.csv"), "--out", PathOf("out"), "--engine", "cpu");
+        Assert.Equal(ExitCodes.BadInput, mismatch.Code);
+        Assert.Contains("2 labels for 21 feature rows", mismatch.Stderr);
+
+        File.WriteAllLines(PathOf("none.csv"), Enumerable.Repeat("-1", 21));
+        var unlabeled = Run("spread", "--data", data, "--labels", PathOf("none.csv"), "--out", PathOf("out"), "--engine", "cpu");
+        Assert.Equal(ExitCodes.BadInput, unlabeled.Code);
+        Assert.Contains("no row is labeled", unlabeled.Stderr);
+
+        var missing = Run("spread", "--data", PathOf("absent.npy"), "--labels", labels, "--out", PathOf("out"), "--engine", "cpu");
+        Assert.Equal(ExitCodes.BadInput, missing.Code);
+        Assert.Contains("absent.npy", missing.Stderr);
+        Assert.False(File.Exists(Path.Combine(PathOf("out"), "predictions.csv")));
+    }
+
+    [Theory]
+    [InlineData("1GiB", 1L << 30)]
+    [InlineData("512MiB", 512L << 20)]
+    [InlineData("2G", 2L << 30)]
+    [InlineData("1.5GB", 1_500_000_000L)]
+    [InlineData("123456789", 123456789L)]
+    public void ParsesMemorySizes(string text, long bytes)
+    {
+        Assert.True(GpuSpread.Runner.Cli.TryParseBytes(text, out long parsed));
+        Assert.Equal(bytes, parsed);
+    }
+}
