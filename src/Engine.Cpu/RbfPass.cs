@@ -140,11 +140,16 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
             {
                 int first = block * _rowTile;
                 int count = Math.Min(_rowTile, args.QueryRows - first);
-                for (int group = 0; group < count; group += DistanceKernel.QueryRowsPerStep)
-                {
-                    int rows = Math.Min(DistanceKernel.QueryRowsPerStep, count - group);
-                    RunGroup(args, first + group, rows, maxima, sums, cache, scratch);
-                }
+                maxima.AsSpan(first, count).Fill(T.NegativeInfinity);
+                sums.AsSpan(first * args.Width, count * args.Width).Clear();
+                // Tile-major within the block: a tile's panels and G rows (about 180 KiB for 64 features
+                // and 10 classes) stay in L2 while every row group of the block goes over them.
+                for (int tileStart = 0; tileStart < _columns.PaddedRows; tileStart += _columnTile)
+                    for (int group = 0; group < count; group += DistanceKernel.QueryRowsPerStep)
+                    {
+                        int rows = Math.Min(DistanceKernel.QueryRowsPerStep, count - group);
+                        RunGroupOnTile(args, first + group, rows, tileStart, maxima, sums, cache, scratch);
+                    }
                 return scratch;
             },
             _ => { });
@@ -163,70 +168,64 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
         public readonly double[] Spare = new double[width];
     }
 
-    /// <summary>Up to four query rows against every column, tile by tile.</summary>
-    private void RunGroup(in Inputs args, int first, int rows, T[] maxima, double[] sums, DistanceCache<T>? cache, Scratch scratch)
+    /// <summary>Up to four query rows against one tile, updating their running maxima and sums.</summary>
+    private void RunGroupOnTile(in Inputs args, int first, int rows, int tileStart, T[] maxima, double[] sums,
+        DistanceCache<T>? cache, Scratch scratch)
     {
         int padded = _columns.PaddedRows;
         int stride = _columnTile;
         int width = args.Width;
         var exponents = scratch.Tile.AsSpan();
-        Span<T> rowMax = stackalloc T[DistanceKernel.QueryRowsPerStep];
-        rowMax.Fill(T.NegativeInfinity);
-        for (int r = 0; r < rows; r++) sums.AsSpan((first + r) * width, width).Clear();
+        var rowMax = maxima.AsSpan(first, rows);
         bool cached = cache is not null && first + rows <= cache.CachedRows;
-
-        for (int tileStart = 0; tileStart < padded; tileStart += stride)
+        int tileColumns = Math.Min(stride, padded - tileStart);
+        bool fromCache = cached && cache!.Filled;
+        if (!fromCache)
         {
-            int tileColumns = Math.Min(stride, padded - tileStart);
-            bool fromCache = cached && cache!.Filled;
-            if (!fromCache)
-            {
-                DistanceKernel.SquaredDistances(args.Queries, args.QueryNorms, first, rows, _columns, tileStart, tileColumns, exponents, stride);
-                if (cached)
-                    for (int r = 0; r < rows; r++)
-                        exponents.Slice(r * stride, tileColumns).CopyTo(cache!.Row(first + r, tileStart, tileColumns));
-            }
-
-            var weights = scratch.Weights.AsSpan();
-            for (int r = 0; r < DistanceKernel.QueryRowsPerStep; r++)
-            {
-                int query = first + r;
-                var rowWeights = weights.Slice(r * stride, tileColumns);
-                if (r >= rows)
-                {
-                    rowWeights.Clear();
-                    continue;
-                }
-                var tile = exponents.Slice(r * stride, tileColumns);
-                ReadOnlySpan<T> distances = fromCache ? cache!.Row(query, tileStart, tileColumns) : tile;
-                T rowShift = args.Shifts is null ? T.Zero : args.Shifts[query];
-                var columnShifts = args.Shifts is null ? ReadOnlySpan<T>.Empty : args.Shifts.AsSpan(tileStart, tileColumns);
-                T tileMax = ToExponents(distances, tile, rowShift, columnShifts, args.ColumnOffsets.AsSpan(tileStart, tileColumns));
-                if (args.Diagonal != DiagonalRule.None && query >= tileStart && query < tileStart + tileColumns)
-                {
-                    // r_qq = 0 exactly (scikit-learn zeroes the diagonal distance), so b_qq = v_q - 2 s_q.
-                    tile[query - tileStart] = args.Diagonal == DiagonalRule.Exclude
-                        ? T.NegativeInfinity
-                        : args.ColumnOffsets[query] - (rowShift + rowShift);
-                    tileMax = MaxOf(tile);
-                }
-                if (T.IsNegativeInfinity(tileMax))
-                {
-                    rowWeights.Clear();
-                    continue;
-                }
-                if (tileMax > rowMax[r])
-                {
-                    if (!T.IsNegativeInfinity(rowMax[r]))
-                        Scale(sums.AsSpan(query * width, width), Math.Exp(double.CreateTruncating(rowMax[r] - tileMax)));
-                    rowMax[r] = tileMax;
-                }
-                Weigh(tile, rowMax[r], rowWeights);
-            }
-            Accumulate(weights, stride, tileColumns, args.G.AsSpan(tileStart * width, tileColumns * width), width,
-                sums.AsSpan(first * width, rows * width), scratch.Spare);
+            DistanceKernel.SquaredDistances(args.Queries, args.QueryNorms, first, rows, _columns, tileStart, tileColumns, exponents, stride);
+            if (cached)
+                for (int r = 0; r < rows; r++)
+                    exponents.Slice(r * stride, tileColumns).CopyTo(cache!.Row(first + r, tileStart, tileColumns));
         }
-        for (int r = 0; r < rows; r++) maxima[first + r] = rowMax[r];
+
+        var weights = scratch.Weights.AsSpan();
+        for (int r = 0; r < DistanceKernel.QueryRowsPerStep; r++)
+        {
+            int query = first + r;
+            var rowWeights = weights.Slice(r * stride, tileColumns);
+            if (r >= rows)
+            {
+                rowWeights.Clear();
+                continue;
+            }
+            var tile = exponents.Slice(r * stride, tileColumns);
+            ReadOnlySpan<T> distances = fromCache ? cache!.Row(query, tileStart, tileColumns) : tile;
+            T rowShift = args.Shifts is null ? T.Zero : args.Shifts[query];
+            var columnShifts = args.Shifts is null ? ReadOnlySpan<T>.Empty : args.Shifts.AsSpan(tileStart, tileColumns);
+            T tileMax = ToExponents(distances, tile, rowShift, columnShifts, args.ColumnOffsets.AsSpan(tileStart, tileColumns));
+            if (args.Diagonal != DiagonalRule.None && query >= tileStart && query < tileStart + tileColumns)
+            {
+                // r_qq = 0 exactly (scikit-learn zeroes the diagonal distance), so b_qq = v_q - 2 s_q.
+                tile[query - tileStart] = args.Diagonal == DiagonalRule.Exclude
+                    ? T.NegativeInfinity
+                    : args.ColumnOffsets[query] - (rowShift + rowShift);
+                tileMax = MaxOf(tile);
+            }
+            if (T.IsNegativeInfinity(tileMax))
+            {
+                rowWeights.Clear();
+                continue;
+            }
+            if (tileMax > rowMax[r])
+            {
+                if (!T.IsNegativeInfinity(rowMax[r]))
+                    Scale(sums.AsSpan(query * width, width), Math.Exp(double.CreateTruncating(rowMax[r] - tileMax)));
+                rowMax[r] = tileMax;
+            }
+            Weigh(tile, rowMax[r], rowWeights);
+        }
+        Accumulate(weights, stride, tileColumns, args.G.AsSpan(tileStart * width, tileColumns * width), width,
+            sums.AsSpan(first * width, rows * width), scratch.Spare);
     }
 
     /// <summary>

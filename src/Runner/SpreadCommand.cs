@@ -30,11 +30,12 @@ public static class SpreadCommand
         var precision = new Option<string>("--precision") { Description = "float32 (default) or float64 (bit-for-bit work).", DefaultValueFactory = _ => "float32" };
         precision.AcceptOnlyFromAmong("float32", "float64");
         var memoryLimit = new Option<string?>("--memory-limit") { Description = "Memory the engine may use, e.g. 1GiB or 512MiB (default: half of the available memory, spent on caching distances)." };
+        var truth = new Option<string?>("--truth") { Description = "Optional answer key (same formats as --labels): report the accuracy on the rows that were unlabeled." };
         var noCut = new Option<bool>("--no-underflow-cut") { Description = "Keep rbf affinities beyond float64's underflow (scikit-learn drops them), so every point keeps its nearest neighbours." };
 
         var command = new Command("spread", "Fit LabelSpreading / LabelPropagation and write predictions.csv, distributions.csv and summary.json.")
         {
-            data, labels, output, model, kernel, gamma, neighbours, alpha, maxIter, tol, engine, precision, memoryLimit, noCut,
+            data, labels, output, model, kernel, gamma, neighbours, alpha, maxIter, tol, engine, precision, memoryLimit, truth, noCut,
         };
         command.SetAction(parsed =>
         {
@@ -62,21 +63,22 @@ public static class SpreadCommand
             };
             if (parsed.GetValue(maxIter) is { } iterations) options = options with { MaxIter = iterations };
             return Run(parsed.GetValue(data)!, parsed.GetValue(labels)!, parsed.GetValue(output)!, options,
-                parsed.GetValue(engine)!, stderr, cancellation);
+                parsed.GetValue(engine)!, parsed.GetValue(truth), stderr, cancellation);
         });
         return command;
     }
 
     public static int Run(string dataPath, string labelsPath, string outDirectory, DiffusionOptions options, string engineName,
-        TextWriter stderr, CancellationToken cancellation)
+        string? truthPath, TextWriter stderr, CancellationToken cancellation)
     {
         var total = Stopwatch.StartNew();
         try
         {
             var features = FeatureReader.Read(dataPath);
             var labels = LabelReader.Read(labelsPath);
-            if (labels.Length != features.Rows)
-                throw new InputDataException($"{labelsPath}: {labels.Length} labels for {features.Rows} feature rows in {dataPath}; there must be one label per row");
+            CheckRowCount(labelsPath, labels.Length, dataPath, features.Rows);
+            var answers = truthPath is null ? null : LabelReader.Read(truthPath);
+            if (answers is not null) CheckRowCount(truthPath!, answers.Length, dataPath, features.Rows);
             options.Validate(features.Rows);
             Directory.CreateDirectory(outDirectory);
 
@@ -91,8 +93,11 @@ public static class SpreadCommand
 
             ResultWriter.WritePredictions(Path.Combine(outDirectory, "predictions.csv"), estimator.Transduction);
             ResultWriter.WriteDistributions(Path.Combine(outDirectory, "distributions.csv"), estimator.Classes, estimator.LabelDistributions, estimator.Classes.Length);
-            WriteSummary(Path.Combine(outDirectory, "summary.json"), features, labels, options, estimator, fitSeconds, total.Elapsed.TotalSeconds);
+            double? accuracy = answers is null ? null : AccuracyOnUnlabeled(estimator.Transduction, labels, answers);
+            WriteSummary(Path.Combine(outDirectory, "summary.json"), features, labels, options, estimator, accuracy, fitSeconds, total.Elapsed.TotalSeconds);
             stderr.WriteLine($"gpuspread: {features.Rows} rows, {estimator.Classes.Length} classes, n_iter {estimator.NIter}, fit {fitSeconds:F2} s on {estimator.Engine.Name} ({estimator.Engine.Device}); results in {outDirectory}");
+            if (accuracy is { } value)
+                stderr.WriteLine($"gpuspread: accuracy on the {labels.Count(l => l == LabelEncoding.Unlabeled)} unlabeled rows: {value:P2}");
             return ExitCodes.Success;
         }
         catch (Exception error) when (error is InputDataException or InvalidParameterException)
@@ -118,6 +123,25 @@ public static class SpreadCommand
         }
     }
 
+    private static void CheckRowCount(string labelsPath, int labelCount, string dataPath, int rows)
+    {
+        if (labelCount != rows)
+            throw new InputDataException($"{labelsPath}: {labelCount} labels for {rows} feature rows in {dataPath}; there must be one label per row");
+    }
+
+    /// <summary>The fraction of rows given as unlabeled whose predicted label is the answer key's.</summary>
+    private static double AccuracyOnUnlabeled(long[] predicted, int[] labels, int[] answers)
+    {
+        int unlabeled = 0, correct = 0;
+        for (int i = 0; i < labels.Length; i++)
+        {
+            if (labels[i] != LabelEncoding.Unlabeled) continue;
+            unlabeled++;
+            if (predicted[i] == answers[i]) correct++;
+        }
+        return unlabeled == 0 ? 1 : (double)correct / unlabeled;
+    }
+
     private static LabelDiffusion Estimator(IDiffusionEngine engine, DiffusionOptions options) => options.Model == DiffusionModel.Spreading
         ? new LabelSpreading(engine)
         {
@@ -131,7 +155,7 @@ public static class SpreadCommand
         };
 
     private static void WriteSummary(string path, FeatureMatrix features, int[] labels, DiffusionOptions options, LabelDiffusion estimator,
-        double fitSeconds, double totalSeconds)
+        double? accuracy, double fitSeconds, double totalSeconds)
     {
         AtomicFile.WriteBytes(path, stream =>
         {
@@ -154,6 +178,7 @@ public static class SpreadCommand
             json.WriteNumber("tol", options.Tol);
             json.WriteString("precision", options.Precision == Precision.Float32 ? "float32" : "float64");
             json.WriteBoolean("underflow_cut", options.Float64UnderflowCut);
+            if (accuracy is { } value) json.WriteNumber("accuracy_unlabeled", value);
             json.WriteString("engine", estimator.Engine.Name);
             json.WriteString("device", estimator.Engine.Device);
             json.WriteNumber("seconds", Math.Round(fitSeconds, 4));
