@@ -149,5 +149,36 @@ public class PropertyTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>
+    /// On a grid every point has several neighbours at exactly the same distance: the k nearest must be
+    /// taken lower index first, as the dense reference does, whatever the tiling.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Engines))]
+    public void KnnTiesGoToTheLowerIndex(string engineName)
+    {
+        const int side = 7, n = side * side, classes = 3;
+        var x = new double[n, 2];
+        for (int i = 0; i < n; i++)
+        {
+            x[i, 0] = i % side;
+            x[i, 1] = i / side;
+        }
+        var labels = Enumerable.Repeat(-1, n).ToArray();
+        labels[0] = 0; labels[24] = 1; labels[48] = 2;
+        using var engine = TestData.CreateEngine(engineName);
+        foreach (var model in new[] { DiffusionModel.Spreading, DiffusionModel.Propagation })
+            foreach (int k in new[] { 2, 4, 6 })
+                foreach (var precision in new[] { Precision.Float32, Precision.Float64 })
+                {
+                    var options = OptionsFor(model, AffinityKernel.Knn) with { NNeighbors = k, Precision = precision, RowTile = 3, ColumnTile = 17 };
+                    var expected = DenseReference.Fit(x, labels, classes, options);
+                    var actual = TestData.Fit(engine, x, labels, classes, options);
+                    double difference = TestData.MaxDifference(actual.Distributions, expected.Distributions);
+                    Assert.True(difference < 1e-9, $"{model} k={k} {precision}: differs from the reference by {difference:E3}");
+                    Assert.Equal(expected.NIter, actual.NIter);
+                }
+    }
+
     public static TheoryData<string> Engines => TestData.Engines;
 }
