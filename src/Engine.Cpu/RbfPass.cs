@@ -20,7 +20,7 @@ internal enum DiagonalRule
 
 /// <summary>
 /// Squared distances of the first rows of the training set to every training row, kept between passes
-/// when the memory budget allows (DESIGN.md: cache W within a budget). Filled by the first pass.
+/// when the memory budget allows (DESIGN.md: cache W within a budget), tile by tile as passes compute them.
 /// The block is native memory backed by transparent huge pages where Linux offers them: faulting in a
 /// gigabyte of 4 KiB pages costs seconds on a virtual machine, of 2 MiB pages a fraction of that.
 /// </summary>
@@ -30,10 +30,15 @@ internal sealed unsafe class DistanceCache<T> : IDisposable where T : unmanaged
     private readonly int _columns;
     private T* _values;
 
-    public DistanceCache(int cachedRows, int columns)
+    private readonly bool[] _filled;
+    private readonly int _tiles;
+
+    public DistanceCache(int cachedRows, int columns, int tiles)
     {
         CachedRows = cachedRows;
         _columns = columns;
+        _tiles = tiles;
+        _filled = new bool[(long)cachedRows * tiles];
         nuint bytes = (nuint)cachedRows * (nuint)columns * (nuint)sizeof(T);
         bytes = (bytes + HugePage - 1) / HugePage * HugePage;
         _values = (T*)NativeMemory.AlignedAlloc(bytes, HugePage);
@@ -44,7 +49,11 @@ internal sealed unsafe class DistanceCache<T> : IDisposable where T : unmanaged
 
     public int CachedRows { get; }
     public long Bytes { get; }
-    public bool Filled { get; set; }
+
+    /// <summary>Whether the row's distances to the tile were computed by an earlier pass (pruned tiles never are).</summary>
+    public bool IsFilled(int row, int tile) => _filled[(long)row * _tiles + tile];
+
+    public void MarkFilled(int row, int tile) => _filled[(long)row * _tiles + tile] = true;
 
     public Span<T> Row(int row, int firstColumn, int columns)
     {
@@ -99,6 +108,13 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
     private readonly T _cut;
     private readonly int _rowTile;
     private readonly int _columnTile;
+    private readonly TileBounds<T> _bounds;
+
+    /// <summary>
+    /// A tile is skipped for a row when every one of its terms is below exp(-PruneMargin) (about 1e-26) of
+    /// the row's largest term so far: far below what float32 keeps and what float64 parity (1e-9) can see.
+    /// </summary>
+    public const double PruneMargin = 60;
 
     /// <param name="columns">The training rows.</param>
     /// <param name="gamma">The rbf gamma.</param>
@@ -113,9 +129,13 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
         int step = Vector256<T>.Count * PackedRows<T>.PanelsPerStep;
         _rowTile = Math.Max(1, rowTile);
         _columnTile = Math.Max(step, (columnTile + step - 1) / step * step);
+        _bounds = new TileBounds<T>(columns, _columnTile);
     }
 
     public PackedRows<T> Columns => _columns;
+
+    /// <summary>Column tiles per row (the distance cache keeps one fill flag per row and tile).</summary>
+    public int Tiles => _bounds.Tiles;
 
     /// <summary>The per-pass inputs that vary with the stage.</summary>
     /// <param name="Queries">Query rows (row-major, centred like the columns) and their squared norms.</param>
@@ -132,32 +152,134 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
     public void Run(in Inputs inputs, T[] maxima, double[] sums, DistanceCache<T>? cache, CancellationToken cancellation)
     {
         var args = inputs;
+        var tileCeilings = TileCeilings(args);
+        long total = 0, skipped = 0;
         int blocks = (args.QueryRows + _rowTile - 1) / _rowTile;
         var parallel = new ParallelOptions { CancellationToken = cancellation };
         Parallel.For(0, blocks, parallel,
-            () => new Scratch(_columnTile, args.Width),
+            () => new Scratch(_columnTile, args.Width, _rowTile, _bounds),
             (block, _, scratch) =>
             {
                 int first = block * _rowTile;
                 int count = Math.Min(_rowTile, args.QueryRows - first);
                 maxima.AsSpan(first, count).Fill(T.NegativeInfinity);
                 sums.AsSpan(first * args.Width, count * args.Width).Clear();
+                var lowerBounds = ScaledLowerBounds(args, first, count, scratch);
+                var order = NearestTilesFirst(lowerBounds, count, scratch);
                 // Tile-major within the block: a tile's panels and G rows (about 180 KiB for 64 features
-                // and 10 classes) stay in L2 while every row group of the block goes over them.
-                for (int tileStart = 0; tileStart < _columns.PaddedRows; tileStart += _columnTile)
+                // and 10 classes) stay in L2 while every row group of the block goes over them. The nearest
+                // tiles come first, so that the row maxima are high before the far tiles are bounded.
+                foreach (int tile in order)
                     for (int group = 0; group < count; group += DistanceKernel.QueryRowsPerStep)
                     {
                         int rows = Math.Min(DistanceKernel.QueryRowsPerStep, count - group);
-                        RunGroupOnTile(args, first + group, rows, tileStart, maxima, sums, cache, scratch);
+                        scratch.GroupTiles++;
+                        if (CanSkip(args, first + group, rows, tile, lowerBounds.Slice(group * _bounds.Tiles), tileCeilings, maxima))
+                        {
+                            scratch.SkippedGroupTiles++;
+                            continue;
+                        }
+                        RunGroupOnTile(args, first + group, rows, tile, maxima, sums, cache, scratch);
                     }
                 return scratch;
             },
-            _ => { });
-        if (cache is not null) cache.Filled = true;
+            scratch =>
+            {
+                Interlocked.Add(ref total, scratch.GroupTiles);
+                Interlocked.Add(ref skipped, scratch.SkippedGroupTiles);
+            });
+        LastPassSkippedFraction = total == 0 ? 0 : (double)skipped / total;
     }
 
-    private sealed class Scratch(int columnTile, int width)
+    /// <summary>The fraction of (four-row group, tile) pairs the last pass skipped by their bounds.</summary>
+    public double LastPassSkippedFraction { get; private set; }
+
+    /// <summary>Per tile, max_j (v_j - s_j): no term of the tile can exceed it minus gamma r_ij + s_q.</summary>
+    private double[] TileCeilings(in Inputs args)
     {
+        var ceilings = new double[_bounds.Tiles];
+        for (int tile = 0; tile < _bounds.Tiles; tile++)
+        {
+            double ceiling = double.NegativeInfinity;
+            int end = Math.Min(_columns.PaddedRows, (tile + 1) * _columnTile);
+            for (int j = tile * _columnTile; j < end; j++)
+            {
+                T shift = args.Shifts is null ? T.Zero : args.Shifts[j];
+                ceiling = Math.Max(ceiling, double.CreateTruncating(args.ColumnOffsets[j]) - double.CreateTruncating(shift));
+            }
+            ceilings[tile] = ceiling;
+        }
+        return ceilings;
+    }
+
+    /// <summary>gamma times the lower bound of the distance of every row of the block to every tile (rows x tiles).</summary>
+    private Span<double> ScaledLowerBounds(in Inputs args, int first, int count, Scratch scratch)
+    {
+        int tiles = _bounds.Tiles;
+        int stride = _bounds.Centres.PaddedRows;
+        var centreDistances = scratch.CentreDistances.AsSpan();
+        var bounds = scratch.LowerBounds.AsSpan(0, count * tiles);
+        double gamma = double.CreateTruncating(_gamma);
+        for (int group = 0; group < count; group += DistanceKernel.QueryRowsPerStep)
+        {
+            int rows = Math.Min(DistanceKernel.QueryRowsPerStep, count - group);
+            DistanceKernel.SquaredDistances(args.Queries, args.QueryNorms, first + group, rows, _bounds.Centres, 0, stride, centreDistances, stride);
+            for (int r = 0; r < rows; r++)
+                for (int tile = 0; tile < tiles; tile++)
+                    bounds[(group + r) * tiles + tile] =
+                        _bounds.ScaledLowerBound(double.CreateTruncating(centreDistances[r * stride + tile]), tile, gamma);
+        }
+        return bounds;
+    }
+
+    /// <summary>The tiles in increasing order of their smallest lower bound over the block's rows.</summary>
+    private int[] NearestTilesFirst(ReadOnlySpan<double> lowerBounds, int count, Scratch scratch)
+    {
+        int tiles = _bounds.Tiles;
+        var keys = scratch.TileKeys;
+        var order = scratch.TileOrder;
+        for (int tile = 0; tile < tiles; tile++)
+        {
+            double nearest = double.PositiveInfinity;
+            for (int r = 0; r < count; r++) nearest = Math.Min(nearest, lowerBounds[r * tiles + tile]);
+            keys[tile] = nearest;
+            order[tile] = tile;
+        }
+        Array.Sort(keys, order, 0, tiles);
+        return order;
+    }
+
+    /// <summary>
+    /// True when, for every row of the group, the whole tile is cut (gamma r beyond the cut) or every term
+    /// is below exp(-PruneMargin) of the row's running maximum.
+    /// </summary>
+    private bool CanSkip(in Inputs args, int first, int rows, int tile, ReadOnlySpan<double> lowerBounds, double[] tileCeilings, T[] maxima)
+    {
+        double cut = double.CreateTruncating(_cut);
+        for (int r = 0; r < rows; r++)
+        {
+            double bound = lowerBounds[r * _bounds.Tiles + tile];
+            if (bound > cut) continue;
+            double rowShift = args.Shifts is null ? 0 : double.CreateTruncating(args.Shifts[first + r]);
+            double ceiling = tileCeilings[tile] - bound - rowShift;
+            if (ceiling >= double.CreateTruncating(maxima[first + r]) - PruneMargin) return false;
+        }
+        return true;
+    }
+
+    private sealed class Scratch(int columnTile, int width, int rowTile, TileBounds<T> bounds)
+    {
+        /// <summary>Squared distances of four rows to every tile centre.</summary>
+        public readonly T[] CentreDistances = new T[DistanceKernel.QueryRowsPerStep * bounds.Centres.PaddedRows];
+
+        /// <summary>gamma times the distance lower bounds of the block's rows to every tile.</summary>
+        public readonly double[] LowerBounds = new double[(long)(rowTile + DistanceKernel.QueryRowsPerStep) * bounds.Tiles];
+
+        public readonly double[] TileKeys = new double[bounds.Tiles];
+        public long GroupTiles;
+        public long SkippedGroupTiles;
+        public readonly int[] TileOrder = new int[bounds.Tiles];
+
         /// <summary>Four rows of squared distances, then of exponents.</summary>
         public readonly T[] Tile = new T[DistanceKernel.QueryRowsPerStep * columnTile];
 
@@ -169,23 +291,28 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
     }
 
     /// <summary>Up to four query rows against one tile, updating their running maxima and sums.</summary>
-    private void RunGroupOnTile(in Inputs args, int first, int rows, int tileStart, T[] maxima, double[] sums,
+    private void RunGroupOnTile(in Inputs args, int first, int rows, int tile, T[] maxima, double[] sums,
         DistanceCache<T>? cache, Scratch scratch)
     {
         int padded = _columns.PaddedRows;
         int stride = _columnTile;
         int width = args.Width;
+        int tileStart = tile * stride;
         var exponents = scratch.Tile.AsSpan();
         var rowMax = maxima.AsSpan(first, rows);
         bool cached = cache is not null && first + rows <= cache.CachedRows;
         int tileColumns = Math.Min(stride, padded - tileStart);
-        bool fromCache = cached && cache!.Filled;
+        bool fromCache = cached;
+        for (int r = 0; r < rows && fromCache; r++) fromCache = cache!.IsFilled(first + r, tile);
         if (!fromCache)
         {
             DistanceKernel.SquaredDistances(args.Queries, args.QueryNorms, first, rows, _columns, tileStart, tileColumns, exponents, stride);
             if (cached)
                 for (int r = 0; r < rows; r++)
+                {
                     exponents.Slice(r * stride, tileColumns).CopyTo(cache!.Row(first + r, tileStart, tileColumns));
+                    cache.MarkFilled(first + r, tile);
+                }
         }
 
         var weights = scratch.Weights.AsSpan();
@@ -198,18 +325,18 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
                 rowWeights.Clear();
                 continue;
             }
-            var tile = exponents.Slice(r * stride, tileColumns);
-            ReadOnlySpan<T> distances = fromCache ? cache!.Row(query, tileStart, tileColumns) : tile;
+            var row = exponents.Slice(r * stride, tileColumns);
+            ReadOnlySpan<T> distances = fromCache ? cache!.Row(query, tileStart, tileColumns) : row;
             T rowShift = args.Shifts is null ? T.Zero : args.Shifts[query];
             var columnShifts = args.Shifts is null ? ReadOnlySpan<T>.Empty : args.Shifts.AsSpan(tileStart, tileColumns);
-            T tileMax = ToExponents(distances, tile, rowShift, columnShifts, args.ColumnOffsets.AsSpan(tileStart, tileColumns));
+            T tileMax = ToExponents(distances, row, rowShift, columnShifts, args.ColumnOffsets.AsSpan(tileStart, tileColumns));
             if (args.Diagonal != DiagonalRule.None && query >= tileStart && query < tileStart + tileColumns)
             {
                 // r_qq = 0 exactly (scikit-learn zeroes the diagonal distance), so b_qq = v_q - 2 s_q.
-                tile[query - tileStart] = args.Diagonal == DiagonalRule.Exclude
+                row[query - tileStart] = args.Diagonal == DiagonalRule.Exclude
                     ? T.NegativeInfinity
                     : args.ColumnOffsets[query] - (rowShift + rowShift);
-                tileMax = MaxOf(tile);
+                tileMax = MaxOf(row);
             }
             if (T.IsNegativeInfinity(tileMax))
             {
@@ -222,7 +349,7 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
                     Scale(sums.AsSpan(query * width, width), Math.Exp(double.CreateTruncating(rowMax[r] - tileMax)));
                 rowMax[r] = tileMax;
             }
-            Weigh(tile, rowMax[r], rowWeights);
+            Weigh(row, rowMax[r], rowWeights);
         }
         Accumulate(weights, stride, tileColumns, args.G.AsSpan(tileStart * width, tileColumns * width), width,
             sums.AsSpan(first * width, rows * width), scratch.Spare);
