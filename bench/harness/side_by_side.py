@@ -118,6 +118,35 @@ def parse_gnu_time(path):
     return res
 
 
+_RUNNING = []  # the run in progress (its own process group), for the signal handler
+
+
+def _children(pid):
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(x) for x in text.split()]
+
+
+def _kill_group(proc):
+    # The group we started (start_new_session), by its id. Also when its leader (GNU
+    # time) has exited: a grandchild may still be in it. Linux does not reuse a pid
+    # while it still names a process group, so this cannot hit anyone else's processes.
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    proc.wait()
+
+
+def _on_signal(signum, frame):
+    for proc in list(_RUNNING):
+        _kill_group(proc)
+    log(f"signal {signum}: stopped the run in progress, exiting")
+    sys.exit(128 + signum)
+
+
 def run_measured(cmd, run_dir, timeout_s, env=None):
     """Run cmd under GNU time in its own process group; kill the group on timeout."""
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -134,21 +163,28 @@ def run_measured(cmd, run_dir, timeout_s, env=None):
     with open(run_dir / "stdout.log", "wb") as out, open(run_dir / "stderr.log", "wb") as err:
         proc = subprocess.Popen(full, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
                                 env=env, start_new_session=True)
+        _RUNNING.append(proc)
         try:
             rc = proc.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:
             timed_out = True
-            for sig, grace in ((signal.SIGTERM, 10), (signal.SIGKILL, 30)):
+            # Kill the measured command itself first, so that GNU time (its parent, our
+            # child) still writes wall time and peak RSS; then the rest of the group.
+            for pid in _children(proc.pid):
                 try:
-                    os.killpg(proc.pid, sig)  # the group we started, by its id
+                    os.kill(pid, signal.SIGKILL)
                 except ProcessLookupError:
                     pass
-                try:
-                    proc.wait(timeout=grace)
-                    break
-                except subprocess.TimeoutExpired:
-                    continue
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+            _kill_group(proc)
             rc = proc.returncode
+        finally:
+            # whatever happened (Ctrl-C, an exception), leave no run behind
+            _kill_group(proc)
+            _RUNNING.remove(proc)
     py_wall = time.perf_counter() - t0
     res = parse_gnu_time(time_file)
     res.update({"returncode": rc, "timed_out": timed_out, "harness_wall_s": py_wall,
@@ -203,7 +239,7 @@ def classify(res, summary, memory_exit_codes=(3,)):
     err = (summary or {}).get("error")
     if err:
         if "memory" in str(err).lower():
-            return "MemoryError", str(err)
+            return "MemoryError", "" if err == "MemoryError" else str(err)
         return "error", str(err)
     if res["signal"] is not None:
         return "error", f"signal {res['signal']}" + (" (OOM killer?)" if res["signal"] == 9 else "")
@@ -301,21 +337,41 @@ def evaluate(pred, y, y_true):
 
 
 def one_run(a, label, cmd, run_dir, env, n, y, y_true):
-    for stale in ("summary.json", "predictions.csv", "distributions.csv"):
-        try:
-            (run_dir / stale).unlink()
-        except FileNotFoundError:
-            pass
+    """Run a tool --repeat times (stopping at the first failure); wall and fit seconds
+    are the medians of the repeats, peak RSS the largest."""
     log(f"n={n} {label}: {shlex.join(cmd)}")
-    res = run_measured(cmd, run_dir, a.timeout_s, env=env)
-    summary = read_json(run_dir / "summary.json")
-    status, detail = classify(res, summary)
+    walls, fits, rsss = [], [], []
+    for rep in range(a.repeat):
+        for stale in ("summary.json", "predictions.csv", "distributions.csv"):
+            try:
+                (run_dir / stale).unlink()
+            except FileNotFoundError:
+                pass
+        res = run_measured(cmd, run_dir, a.timeout_s, env=env)
+        summary = read_json(run_dir / "summary.json")
+        status, detail = classify(res, summary)
+        walls.append(res["wall_s"])
+        fits.append((summary or {}).get("seconds"))
+        rsss.append(res["rss_mib"])
+        if a.repeat > 1:
+            log(f"n={n} {label}: repeat {rep + 1}/{a.repeat}: {status}, wall "
+                f"{fmt(res['wall_s'], 2)} s, fit {fmt(fits[-1], 3)} s")
+        if status != "ok":
+            break
+    if status == "ok":
+        wall_s = float(np.median(walls))
+        fit_s = float(np.median(fits)) if all(f is not None for f in fits) else None
+        rss = max(r for r in rsss if r is not None) if any(r is not None for r in rsss) else None
+    else:  # report the failing attempt itself
+        wall_s, fit_s, rss = walls[-1], fits[-1], rsss[-1]
     rec = {"n": n, "tool": label, "status": status, "detail": detail,
-           "wall_s": res["wall_s"], "peak_rss_mib": res["rss_mib"],
-           "fit_s": (summary or {}).get("seconds"), "n_iter": (summary or {}).get("n_iter"),
+           "wall_s": wall_s, "peak_rss_mib": rss, "fit_s": fit_s,
+           "n_iter": (summary or {}).get("n_iter"),
            "converged": (summary or {}).get("converged"),
            "engine": (summary or {}).get("engine"), "device": (summary or {}).get("device"),
            "exit_status": res["exit_status"], "signal": res["signal"],
+           "repeats": len(walls), "wall_s_all": walls, "fit_s_all": fits,
+           "peak_rss_mib_all": rsss,
            "command": res["command"], "run_dir": str(run_dir),
            "accuracy": None, "agreement_with_sklearn": None}
     pred = None
@@ -328,7 +384,8 @@ def one_run(a, label, cmd, run_dir, env, n, y, y_true):
             pred = None
     else:
         rec["stderr_tail"] = tail(run_dir / "stderr.log")
-    log(f"n={n} {label}: {rec['status']}{' (' + rec['detail'] + ')' if rec['detail'] else ''}, wall {fmt(rec['wall_s'], 2)} s, "
+    log(f"n={n} {label}: {rec['status']}"
+        f"{' (' + rec['detail'] + ')' if rec['detail'] else ''}, wall {fmt(rec['wall_s'], 2)} s, "
         f"peak RSS {fmt(rec['peak_rss_mib'], 0)} MiB, fit {fmt(rec['fit_s'], 3)} s, "
         f"n_iter {fmt(rec['n_iter'], 0)}, accuracy {fmt(rec['accuracy'], 4)}")
     return rec, pred
@@ -363,7 +420,8 @@ def markdown(a, machine, cmdline, records, started):
     lines.append(f"- data: synth.py d={a.d}, classes={a.classes}, "
                  f"labeled fraction {a.labeled_fraction:g}, seed {a.seed}; "
                  f"sklearn limited to n <= {a.sklearn_max_n} under an address-space limit "
-                 f"of {a.sklearn_memory_limit_gib:g} GiB; timeout {a.timeout_s:g} s per run")
+                 f"of {a.sklearn_memory_limit_gib:g} GiB; timeout {a.timeout_s:g} s per run"
+                 + (f"; median of {a.repeat} runs each" if a.repeat > 1 else ""))
     lines.append("- wall s and peak RSS: GNU time -v of the whole process (start-up, data "
                  "loading, writing included); fit s, n_iter: the tool's summary.json; "
                  "accuracy: on the unlabeled rows vs y_true; agreement: gpuspread vs sklearn "
@@ -417,6 +475,7 @@ def plot(a, records, path, machine):
                             xytext=(6, 6), fontsize=8, color=color)
         ax.set_xscale("log")
         ax.set_yscale("log")
+        ax.margins(x=0.12, y=0.12)  # room for the failure labels
         # plain tick labels: the sizes themselves on x, numbers (not 10^k) on y
         sizes = sorted({r["n"] for r in records})
         ax.xaxis.set_major_locator(FixedLocator(sizes))
@@ -442,77 +501,7 @@ def plot(a, records, path, machine):
     plt.close(fig)
 
 
-# ----------------------------------------------------------------------------- main
-
-def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                epilog="See bench/harness/README.md.")
-    p.add_argument("--gpuspread", default=None,
-                   help='the GpuSpread CLI: an executable or a command such as '
-                        '"dotnet path/to/gpuspread.dll" (split like a shell); '
-                        'omit to run scikit-learn alone')
-    p.add_argument("--sizes", type=parse_sizes, required=True,
-                   help="comma list of n, e.g. 2000,5000,10k,1m")
-    p.add_argument("--kernel", choices=["rbf", "knn"], default="rbf")
-    p.add_argument("--model", choices=["spreading", "propagation"], default="spreading")
-    p.add_argument("--engines", default="cpu",
-                   help='comma list passed as --engine to gpuspread, one run each; '
-                        '"" runs once without --engine')
-    p.add_argument("--gpuspread-args", default="",
-                   help='extra arguments for gpuspread, e.g. "--memory-limit 1GiB"')
-    p.add_argument("--sklearn-args", default="",
-                   help='extra arguments for sklearn_run.py, e.g. "--n-jobs 2"')
-    p.add_argument("--sklearn-max-n", type=int, default=None,
-                   help="skip scikit-learn above this n (default: rbf 26000, knn 1000000)")
-    p.add_argument("--sklearn-memory-limit-gib", type=float, default=16.0,
-                   help="address-space limit for scikit-learn (prlimit --as); 0 = none")
-    p.add_argument("--timeout-s", type=float, default=3600.0, help="per run")
-    p.add_argument("--d", type=int, default=64)
-    p.add_argument("--classes", type=int, default=10)
-    p.add_argument("--labeled-fraction", type=float, default=0.01)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--work", type=Path, default=REPO / "bench" / "work")
-    p.add_argument("--results", type=Path, default=None,
-                   help="markdown file: written, or appended to if it exists "
-                        "(the table is printed to stdout in any case)")
-    p.add_argument("--json", type=Path, default=None, help="all records, rewritten after each run")
-    p.add_argument("--plot", type=Path, default=None, help="PNG: log-log wall time and peak RSS vs n")
-    p.add_argument("--python", default=default_python(),
-                   help="interpreter with numpy and scikit-learn (default /usr/bin/python3)")
-    a = p.parse_args(argv)
-    if a.sklearn_max_n is None:
-        a.sklearn_max_n = DEFAULT_SKLEARN_MAX_N[a.kernel]
-    a.work = a.work.resolve()
-    if not os.path.exists(GNU_TIME):
-        p.error(f"{GNU_TIME} (GNU time) is required")
-
-    started = datetime.datetime.now()
-    cmdline = shlex.join([sys.executable, *sys.argv])
-    machine = machine_info(a.python)
-    log(f"machine: {machine.get('nproc')} cores, {machine.get('cpu_model')}; {blas_summary(machine)}")
-
-    gpus = shlex.split(a.gpuspread) if a.gpuspread else None
-    engines = [e.strip() for e in a.engines.split(",") if e.strip()] or [None]
-    sk_env = {k: v for k, v in os.environ.items() if k not in BLAS_ENV}
-    records = []
-
-    def save_json():
-        if a.json:
-            a.json.parent.mkdir(parents=True, exist_ok=True)
-            tmp = a.json.with_suffix(a.json.suffix + ".tmp")
-            tmp.write_text(json.dumps({
-                "command": cmdline, "started": started.isoformat(timespec="seconds"),
-                "machine": machine,
-                "params": {"model": a.model, "kernel": a.kernel, "sizes": a.sizes,
-                           "engines": a.engines, "gpuspread": a.gpuspread,
-                           "gpuspread_args": a.gpuspread_args, "sklearn_args": a.sklearn_args,
-                           "sklearn_max_n": a.sklearn_max_n,
-                           "sklearn_memory_limit_gib": a.sklearn_memory_limit_gib,
-                           "timeout_s": a.timeout_s, "d": a.d, "classes": a.classes,
-                           "labeled_fraction": a.labeled_fraction, "seed": a.seed},
-                "records": records}, indent=2, default=str) + "\n")
-            os.replace(tmp, a.json)
-
+def run_all(a, gpus, engines, sk_env, records, save_json):
     for n in a.sizes:
         data = ensure_data(a, n, a.python)
         y = np.load(data / "y.npy")
@@ -549,6 +538,96 @@ def main(argv=None):
                 records.append(rec)
                 save_json()
 
+
+# ----------------------------------------------------------------------------- main
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                epilog="See bench/harness/README.md.")
+    p.add_argument("--gpuspread", default=None,
+                   help='the GpuSpread CLI: an executable or a command such as '
+                        '"dotnet path/to/gpuspread.dll" (split like a shell); '
+                        'omit to run scikit-learn alone')
+    p.add_argument("--sizes", type=parse_sizes, required=True,
+                   help="comma list of n, e.g. 2000,5000,10k,1m")
+    p.add_argument("--kernel", choices=["rbf", "knn"], default="rbf")
+    p.add_argument("--model", choices=["spreading", "propagation"], default="spreading")
+    p.add_argument("--engines", default="cpu",
+                   help='comma list passed as --engine to gpuspread, one run each; '
+                        '"" runs once without --engine')
+    p.add_argument("--gpuspread-args", default="",
+                   help='extra arguments for gpuspread, e.g. "--memory-limit 1GiB"')
+    p.add_argument("--sklearn-args", default="",
+                   help='extra arguments for sklearn_run.py, e.g. "--n-jobs 2"')
+    p.add_argument("--sklearn-max-n", type=int, default=None,
+                   help="skip scikit-learn above this n (default: rbf 26000, knn 1000000)")
+    p.add_argument("--sklearn-memory-limit-gib", type=float, default=16.0,
+                   help="address-space limit for scikit-learn (prlimit --as); 0 = none")
+    p.add_argument("--timeout-s", type=float, default=3600.0, help="per run")
+    p.add_argument("--repeat", type=int, default=1,
+                   help="runs per tool and size; wall and fit s are the medians, peak RSS "
+                        "the largest (timings on a shared VM vary by tens of percent)")
+    p.add_argument("--d", type=int, default=64)
+    p.add_argument("--classes", type=int, default=10)
+    p.add_argument("--labeled-fraction", type=float, default=0.01)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--work", type=Path, default=REPO / "bench" / "work")
+    p.add_argument("--results", type=Path, default=None,
+                   help="markdown file: written, or appended to if it exists "
+                        "(the table is printed to stdout in any case)")
+    p.add_argument("--json", type=Path, default=None, help="all records, rewritten after each run")
+    p.add_argument("--plot", type=Path, default=None, help="PNG: log-log wall time and peak RSS vs n")
+    p.add_argument("--python", default=default_python(),
+                   help="interpreter with numpy and scikit-learn (default /usr/bin/python3)")
+    a = p.parse_args(argv)
+    if a.sklearn_max_n is None:
+        a.sklearn_max_n = DEFAULT_SKLEARN_MAX_N[a.kernel]
+    a.work = a.work.resolve()
+    if not os.path.exists(GNU_TIME):
+        p.error(f"{GNU_TIME} (GNU time) is required")
+
+    if a.repeat < 1:
+        p.error("--repeat must be at least 1")
+    if 0 < a.sklearn_memory_limit_gib < 1:
+        log("warning: under an address-space limit below about 1 GiB OpenBLAS may fail to get "
+            "its work buffers and spin until --timeout-s instead of raising MemoryError")
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _on_signal)
+
+    started = datetime.datetime.now()
+    cmdline = shlex.join([sys.executable, *sys.argv])
+    machine = machine_info(a.python)
+    log(f"machine: {machine.get('nproc')} cores, {machine.get('cpu_model')}; {blas_summary(machine)}")
+
+    gpus = shlex.split(a.gpuspread) if a.gpuspread else None
+    engines = [e.strip() for e in a.engines.split(",") if e.strip()] or [None]
+    sk_env = {k: v for k, v in os.environ.items() if k not in BLAS_ENV}
+    records = []
+
+    def save_json():
+        if a.json:
+            a.json.parent.mkdir(parents=True, exist_ok=True)
+            tmp = a.json.with_suffix(a.json.suffix + ".tmp")
+            tmp.write_text(json.dumps({
+                "command": cmdline, "started": started.isoformat(timespec="seconds"),
+                "machine": machine,
+                "params": {"model": a.model, "kernel": a.kernel, "sizes": a.sizes,
+                           "engines": a.engines, "gpuspread": a.gpuspread,
+                           "gpuspread_args": a.gpuspread_args, "sklearn_args": a.sklearn_args,
+                           "sklearn_max_n": a.sklearn_max_n,
+                           "sklearn_memory_limit_gib": a.sklearn_memory_limit_gib,
+                           "timeout_s": a.timeout_s, "repeat": a.repeat, "d": a.d, "classes": a.classes,
+                           "labeled_fraction": a.labeled_fraction, "seed": a.seed},
+                "records": records}, indent=2, default=str) + "\n")
+            os.replace(tmp, a.json)
+
+    interrupted = False
+    try:
+        run_all(a, gpus, engines, sk_env, records, save_json)
+    except KeyboardInterrupt:
+        interrupted = True
+        log("interrupted: reporting the runs finished so far")
+
     table = markdown(a, machine, cmdline, records, started)
     print(table)
     if a.results:
@@ -563,6 +642,8 @@ def main(argv=None):
         a.plot.parent.mkdir(parents=True, exist_ok=True)
         plot(a, records, a.plot, machine)
         log(f"plot written to {a.plot}")
+    if interrupted:
+        return 130
     # scikit-learn failing (MemoryError, timeout) at large n is an expected outcome;
     # a gpuspread run that is not ok makes the exit status 1.
     return 0 if all(r["status"] == "ok" for r in records if r["tool"] != "sklearn") else 1

@@ -40,6 +40,13 @@ def blas_info():
         return [{"error": f"threadpoolctl unavailable: {type(e).__name__}: {e}"}]
 
 
+def blas_warmup(np):
+    for dtype in (np.float32, np.float64):
+        a = np.ones((1024, 1024), dtype=dtype)
+        a @ a  # large enough for OpenBLAS to use all its threads
+        a[:, :1].T @ a  # gemv path
+
+
 def write_json(path, obj):
     tmp = path + ".tmp"
     with open(tmp, "w") as f:
@@ -91,6 +98,14 @@ def main(argv=None):
         from sklearn.semi_supervised import LabelPropagation, LabelSpreading
         summary["versions"] = {"numpy": np.__version__, "sklearn": sklearn.__version__}
         summary["blas"] = blas_info()
+
+        # OpenBLAS allocates its per-thread work buffers lazily, on the first BLAS call
+        # of each thread, and under an address-space limit (prlimit --as) a failed buffer
+        # allocation makes it spin forever instead of failing. Warm them up first
+        # (before loading the data), so that a later shortage
+        # surfaces as numpy's MemoryError.
+        stage = "blas-warmup"
+        blas_warmup(np)
 
         stage = "load"
         X = np.load(a.data)

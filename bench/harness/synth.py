@@ -26,12 +26,20 @@ Why this shape (it is meaningful for scikit-learn's default gamma = 20):
   float64's smallest normal numbers, so the within-class graph is connected.
 * Across classes, the squared distance between two centers is about
   d * E[(u - v)^2] = 64 * 1/6 = 10.7 (plus the 1.28 of noise), so affinities are around
-  exp(-20 * 12) = exp(-240): far below float32's range (which the C# engine's stabilised
-  exponents handle) but well inside float64's normal range. No pair is cut by float64
-  underflow and none is a float64 subnormal: an earlier box of [-1, 1]^d put many
-  cross-class pairs between exp(-708) and exp(-745), where numpy's matrix products crawl
-  through subnormal arithmetic (n = 8,000 ran for over 7 minutes instead of seconds),
-  which would have benchmarked a numpy pathology rather than scikit-learn.
+  exp(-20 * 12) = exp(-240) (seed 0: median exp(-231), largest exp(-114)). That is below
+  float32's range (its smallest subnormal is exp(-103)): with float32 X, which
+  scikit-learn keeps in float32, the kernel is exactly block-diagonal by class, and the
+  C# engine's stabilised exponents must cope with it. In float64 these are small normal
+  numbers: none underflows, none is subnormal.
+* History: the box was first [-1, 1]^d (median exp(-843), 79% of cross-class pairs past
+  float64's underflow, 9% in its subnormal range). It was narrowed after an n = 8,000
+  scikit-learn run seemed to take over 7 minutes, blamed on subnormal arithmetic. That
+  run was almost certainly the harness's own test under a 0.6 GiB `prlimit --as`, where
+  OpenBLAS spun (inside the distance products, before any exponential) after failing
+  to get its work buffers; sklearn_run.py now warms BLAS up first.
+  Without that limit, [-1, 1]^d data at n = 8,000 fits in 4-6 s (float32) and 7-9 s
+  (float64) here, against 2-4 s and 5-6 s for [-0.5, 0.5]^d in the same session on the
+  same shared machine. The box stays [-0.5, 0.5]^d because the recorded results use it.
 
 Determinism: everything comes from one ``numpy.random.default_rng(seed)`` stream,
 consumed in a fixed order (centers, label shuffle, noise in fixed-size chunks of
