@@ -46,6 +46,25 @@ public sealed class CpuEngine : IDiffusionEngine
         };
     }
 
+    public bool SupportsWarmStart => true;
+
+    public DiffusionResult DiffuseFrom(IAffinityGraph graph, ReadOnlySpan<int> classIndex, int classes, DiffusionOptions options,
+        ReadOnlySpan<double> start, IProgress<StageProgress>? progress = null, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        CheckDiffusionArguments(graph, classIndex, classes, options);
+        if (start.Length != (long)graph.Rows * classes)
+            throw new ArgumentException($"the warm start must hold {graph.Rows} x {classes} values, got {start.Length}", nameof(start));
+        foreach (double value in start)
+            if (!(value >= 0 && double.IsFinite(value))) throw new ArgumentException($"warm-start values must be finite and non-negative, got {value}", nameof(start));
+        return graph switch
+        {
+            CpuGraph<float> single => single.Diffuse(classIndex, classes, options, progress, cancellation, start),
+            CpuGraph<double> @double => @double.Diffuse(classIndex, classes, options, progress, cancellation, start),
+            _ => throw new ArgumentException($"the graph was built by another engine ({graph.GetType().Name}), not by the CPU engine", nameof(graph)),
+        };
+    }
+
     public double[] PredictProba(IAffinityGraph graph, DiffusionResult fitted, FeatureMatrix newFeatures,
         CancellationToken cancellation = default)
     {
@@ -92,23 +111,21 @@ internal sealed class CpuGraph<T> : IAffinityGraph where T : unmanaged, IFloatin
 {
     private readonly double[] _centre;
     private readonly int[]? _order;
-    private readonly FeatureMatrix _features;
+    private readonly KnnSearch.Columns<T>? _knnColumns;
     private readonly RbfPass<T>? _pass;
     private readonly int _rowTile;
-    private readonly int _columnTile;
 
-    private CpuGraph(DiffusionOptions options, FeatureMatrix features, double[] centre, int[]? order, PackedRows<T> packed,
-        IDiffusionOperator op, RbfPass<T>? pass, int rowTile, int columnTile, DistanceCache<T>? cache)
+    private CpuGraph(DiffusionOptions options, double[] centre, int[]? order, PackedRows<T> packed,
+        IDiffusionOperator op, RbfPass<T>? pass, KnnSearch.Columns<T>? knnColumns, int rowTile, DistanceCache<T>? cache)
     {
         Options = options;
         _order = order;
-        _features = features;
+        _knnColumns = knnColumns;
         _centre = centre;
         Packed = packed;
         Operator = op;
         _pass = pass;
         _rowTile = rowTile;
-        _columnTile = columnTile;
         _cache = cache;
     }
 
@@ -132,20 +149,19 @@ internal sealed class CpuGraph<T> : IAffinityGraph where T : unmanaged, IFloatin
         int columnTile = options.ColumnTile ?? CpuEngine.DefaultColumnTile;
         var centre = PackedRows<T>.Centre(features);
         int n = features.Rows;
+        var order = SpatialOrder.Compute(features);
+        var packed = new PackedRows<T>(features.SelectRows(order), centre);
         if (options.Kernel == AffinityKernel.Knn)
         {
-            var packed = new PackedRows<T>(features, centre);
             progress?.Report(new StageProgress("graph", 0, n, double.NaN));
             var rowsDone = progress is null ? null : new Progress<long>(done => progress.Report(new StageProgress("graph", done, n, double.NaN)));
-            var neighbours = KnnSearch.Search(packed, features, packed.RowMajor, packed.Norms, features, options.NNeighbors,
-                rowTile, columnTile, rowsDone, cancellation);
+            var columns = new KnnSearch.Columns<T>(packed, order, new TileBounds<T>(packed, PackedRows<T>.RoundTile(columnTile)), features);
+            var neighbours = KnnSearch.Search(columns, packed, order, features, options.NNeighbors, rowTile, rowsDone, cancellation);
             var knn = new KnnOperator(neighbours, n, options.NNeighbors, options.Model);
-            return new CpuGraph<T>(options, features, centre, null, packed, knn, null, rowTile, columnTile, null);
+            // The knn operator works on the original rows: only the search used the spatial order.
+            return new CpuGraph<T>(options, centre, null, packed, knn, null, columns, rowTile, null);
         }
-
-        var order = SpatialOrder.Compute(features);
-        var ordered = new PackedRows<T>(features.SelectRows(order), centre);
-        return BuildRbf(features, options, centre, order, ordered, rowTile, columnTile, progress, cancellation);
+        return BuildRbf(features, options, centre, order, packed, rowTile, columnTile, progress, cancellation);
     }
 
     private static CpuGraph<T> BuildRbf(FeatureMatrix features, DiffusionOptions options, double[] centre, int[] order,
@@ -161,7 +177,7 @@ internal sealed class CpuGraph<T> : IAffinityGraph where T : unmanaged, IFloatin
         {
             var rbf = new RbfOperator<T>(pass, cache, options.Model, cancellation);
             progress?.Report(new StageProgress("degrees", 1, 1, double.NaN));
-            return new CpuGraph<T>(options, features, centre, order, packed, rbf, pass, rowTile, columnTile, cache);
+            return new CpuGraph<T>(options, centre, order, packed, rbf, pass, null, rowTile, cache);
         }
         catch
         {
@@ -171,12 +187,15 @@ internal sealed class CpuGraph<T> : IAffinityGraph where T : unmanaged, IFloatin
     }
 
     public DiffusionResult Diffuse(ReadOnlySpan<int> classIndex, int classes, DiffusionOptions options,
-        IProgress<StageProgress>? progress, CancellationToken cancellation)
+        IProgress<StageProgress>? progress, CancellationToken cancellation, ReadOnlySpan<double> start = default)
     {
-        if (_order is null) return FixedPointLoop.Run(Operator, classIndex, classes, options, progress, cancellation);
+        if (_order is null) return FixedPointLoop.Run(Operator, classIndex, classes, options, progress, cancellation, start);
         var ordered = new int[_order.Length];
         for (int p = 0; p < ordered.Length; p++) ordered[p] = classIndex[_order[p]];
-        var result = FixedPointLoop.Run(Operator, ordered, classes, options, progress, cancellation);
+        var orderedStart = new double[start.Length];
+        for (int p = 0; p < ordered.Length && !start.IsEmpty; p++)
+            start.Slice(_order[p] * classes, classes).CopyTo(orderedStart.AsSpan(p * classes, classes));
+        var result = FixedPointLoop.Run(Operator, ordered, classes, options, progress, cancellation, orderedStart);
         var distributions = new double[result.Distributions.Length];
         for (int p = 0; p < _order.Length; p++)
             result.Distributions.AsSpan(p * classes, classes).CopyTo(distributions.AsSpan(_order[p] * classes, classes));
@@ -197,7 +216,7 @@ internal sealed class CpuGraph<T> : IAffinityGraph where T : unmanaged, IFloatin
         if (Options.Kernel == AffinityKernel.Knn)
         {
             int k = Options.NNeighbors;
-            var neighbours = KnnSearch.Search(Packed, _features, queries.RowMajor, queries.Norms, newFeatures, k, _rowTile, _columnTile, null, cancellation);
+            var neighbours = KnnSearch.Search(_knnColumns!, queries, null, newFeatures, k, _rowTile, null, cancellation);
             Parallel.For(0, m, q =>
             {
                 var row = result.AsSpan(q * classes, classes);

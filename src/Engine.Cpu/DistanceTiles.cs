@@ -45,6 +45,13 @@ internal sealed class PackedRows<T> where T : unmanaged, IFloatingPointIeee754<T
     public int Rows { get; }
     public int Dims { get; }
 
+    /// <summary>A column tile size rounded up to whole steps of the micro-kernel (two panels).</summary>
+    public static int RoundTile(int columnTile)
+    {
+        int step = Vector256<T>.Count * PanelsPerStep;
+        return Math.Max(step, (columnTile + step - 1) / step * step);
+    }
+
     /// <summary>Rows rounded up to a multiple of two panels.</summary>
     public int PaddedRows { get; }
 

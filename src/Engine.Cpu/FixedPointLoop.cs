@@ -23,8 +23,9 @@ internal static class FixedPointLoop
     /// <summary>Row width of the F buffers for <paramref name="classes"/> classes: whole float64 vectors.</summary>
     public static int Width(int classes) => (classes + Vector256<double>.Count - 1) / Vector256<double>.Count * Vector256<double>.Count;
 
+    /// <param name="start">Optional warm start (n x classes): unlabeled rows of F start there instead of at zero.</param>
     public static DiffusionResult Run(IDiffusionOperator op, ReadOnlySpan<int> classIndex, int classes,
-        DiffusionOptions options, IProgress<StageProgress>? progress, CancellationToken cancellation)
+        DiffusionOptions options, IProgress<StageProgress>? progress, CancellationToken cancellation, ReadOnlySpan<double> start = default)
     {
         int n = op.Rows;
         int padded = op.PaddedRows;
@@ -37,6 +38,13 @@ internal static class FixedPointLoop
             {
                 current.Log[i] = 0;
                 current.G[(long)i * width + labels[i]] = 1;
+            }
+            else if (!start.IsEmpty && start.Slice(i * classes, classes) is var row && row.IndexOfAnyExcept(0.0) >= 0)
+            {
+                double max = 0;
+                foreach (double value in row) max = Math.Max(max, value);
+                current.Log[i] = Math.Log(max);
+                for (int k = 0; k < classes; k++) current.G[(long)i * width + k] = row[k] / max;
             }
 
         bool spreading = options.Model == DiffusionModel.Spreading;

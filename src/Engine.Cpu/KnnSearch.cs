@@ -1,66 +1,98 @@
 using System.Numerics;
-using System.Runtime.Intrinsics;
 
 namespace GpuSpread.Engine.Cpu;
 
 /// <summary>
-/// Exact brute-force k-nearest-neighbour search, tiled like the rbf pass: the distance micro-kernel
-/// fills a 4 x tile block, and each row keeps its best candidates in a small sorted list. Candidates are
-/// ranked in the engine's precision with a few spare places, then re-ranked on float64 distances taken by
-/// direct differences, so float32 rounding does not reorder near neighbours. Ties go to the lower index.
+/// Exact brute-force k-nearest-neighbour search, tiled like the rbf pass: the distance micro-kernel fills a
+/// 4 x tile block and each row keeps its best candidates in a small sorted list. The columns are in
+/// <see cref="SpatialOrder"/>; tiles are taken nearest first and a tile is skipped for a group of rows when
+/// its distance bound exceeds every row's current k-th candidate, which leaves the result exact.
+/// Candidates are ranked in the engine's precision with a few spare places, then re-ranked on float64
+/// distances taken by direct differences, so float32 rounding does not reorder near neighbours.
+/// Ties go to the lower original index.
 /// </summary>
 internal static class KnnSearch
 {
     /// <summary>Spare candidates kept beyond k for the float64 re-ranking.</summary>
     private const int SpareCandidates = 4;
 
-    /// <returns>queryRows x k neighbour indices, nearest first.</returns>
-    public static int[] Search<T>(PackedRows<T> columns, FeatureMatrix columnFeatures, T[] queries, T[] queryNorms,
-        FeatureMatrix queryFeatures, int k, int rowTile, int columnTile, IProgress<long>? rowsDone, CancellationToken cancellation)
+    /// <summary>The training side of a search: packed rows in spatial order and their tile bounds.</summary>
+    public sealed record Columns<T>(PackedRows<T> Packed, int[] Order, TileBounds<T> Bounds, FeatureMatrix Features)
+        where T : unmanaged, IFloatingPointIeee754<T>;
+
+    /// <param name="queries">Packed query rows.</param>
+    /// <param name="queryOrder">The original index of each packed query row (null: the same).</param>
+    /// <param name="queryFeatures">The query rows in their original order, for the float64 re-ranking.</param>
+    /// <returns>queryRows x k neighbour indices (original indices, nearest first), by original query row.</returns>
+    public static int[] Search<T>(Columns<T> columns, PackedRows<T> queries, int[]? queryOrder, FeatureMatrix queryFeatures,
+        int k, int rowTile, IProgress<long>? rowsDone, CancellationToken cancellation)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int n = columns.Rows;
-        int queryRows = queryFeatures.Rows;
+        int n = columns.Packed.Rows;
+        int queryRows = queries.Rows;
         int candidates = Math.Min(n, k + SpareCandidates);
-        int step = Vector256<T>.Count * PackedRows<T>.PanelsPerStep;
-        int tile = Math.Max(step, (columnTile + step - 1) / step * step);
+        var bounds = columns.Bounds;
+        int tileColumns = bounds.TileColumns;
         rowTile = Math.Max(1, rowTile);
         var neighbours = new int[(long)queryRows * k];
         int blocks = (queryRows + rowTile - 1) / rowTile;
         long done = 0;
-        Parallel.For(0, blocks, new ParallelOptions { CancellationToken = cancellation }, block =>
-        {
-            var distances = new T[DistanceKernel.QueryRowsPerStep * tile];
-            var bestDistance = new T[DistanceKernel.QueryRowsPerStep * candidates];
-            var bestIndex = new int[DistanceKernel.QueryRowsPerStep * candidates];
-            int first = block * rowTile;
-            int count = Math.Min(rowTile, queryRows - first);
-            for (int group = 0; group < count; group += DistanceKernel.QueryRowsPerStep)
+        Parallel.For(0, blocks, new ParallelOptions { CancellationToken = cancellation },
+            () => (Distances: new T[DistanceKernel.QueryRowsPerStep * tileColumns], Bounds: bounds.CreateScratch(rowTile),
+                BestDistance: new T[(rowTile + DistanceKernel.QueryRowsPerStep) * candidates],
+                BestIndex: new int[(rowTile + DistanceKernel.QueryRowsPerStep) * candidates]),
+            (block, _, scratch) =>
             {
-                int rows = Math.Min(DistanceKernel.QueryRowsPerStep, count - group);
-                int query = first + group;
-                bestDistance.AsSpan().Fill(T.PositiveInfinity);
-                bestIndex.AsSpan().Fill(int.MaxValue);
-                for (int tileStart = 0; tileStart < n; tileStart += tile)
+                int first = block * rowTile;
+                int count = Math.Min(rowTile, queryRows - first);
+                var bestDistance = scratch.BestDistance.AsSpan(0, count * candidates);
+                var bestIndex = scratch.BestIndex.AsSpan(0, count * candidates);
+                bestDistance.Fill(T.PositiveInfinity);
+                bestIndex.Fill(int.MaxValue);
+                var lowerBounds = bounds.LowerBounds(queries.RowMajor, queries.Norms, first, count, 1, scratch.Bounds);
+                foreach (int tile in bounds.NearestFirst(lowerBounds, count, scratch.Bounds))
                 {
-                    int tileColumns = Math.Min(tile, columns.PaddedRows - tileStart);
-                    DistanceKernel.SquaredDistances(queries, queryNorms, query, rows, columns, tileStart, tileColumns, distances, tile);
+                    int tileStart = tile * tileColumns;
                     int real = Math.Min(tileColumns, n - tileStart);
-                    for (int r = 0; r < rows; r++)
-                        Merge(distances.AsSpan(r * tile, real), tileStart,
-                            bestDistance.AsSpan(r * candidates, candidates), bestIndex.AsSpan(r * candidates, candidates));
+                    if (real <= 0) continue;
+                    for (int group = 0; group < count; group += DistanceKernel.QueryRowsPerStep)
+                    {
+                        int rows = Math.Min(DistanceKernel.QueryRowsPerStep, count - group);
+                        if (AllFartherThanCandidates(lowerBounds, bounds.Tiles, tile, group, rows, bestDistance, candidates)) continue;
+                        DistanceKernel.SquaredDistances(queries.RowMajor, queries.Norms, first + group, rows, columns.Packed, tileStart,
+                            Math.Min(tileColumns, columns.Packed.PaddedRows - tileStart), scratch.Distances, tileColumns);
+                        for (int r = 0; r < rows; r++)
+                            Merge(scratch.Distances.AsSpan(r * tileColumns, real), columns.Order.AsSpan(tileStart, real),
+                                bestDistance.Slice((group + r) * candidates, candidates), bestIndex.Slice((group + r) * candidates, candidates));
+                    }
                 }
-                for (int r = 0; r < rows; r++)
-                    Refine(columnFeatures, queryFeatures, query + r, bestIndex.AsSpan(r * candidates, candidates),
-                        neighbours.AsSpan((query + r) * k, k));
-            }
-            if (rowsDone is not null) rowsDone.Report(Interlocked.Add(ref done, count));
-        });
+                for (int q = 0; q < count; q++)
+                {
+                    int original = queryOrder?[first + q] ?? first + q;
+                    Refine(columns.Features, queryFeatures, original, bestIndex.Slice(q * candidates, candidates),
+                        neighbours.AsSpan(original * k, k));
+                }
+                if (rowsDone is not null) rowsDone.Report(Interlocked.Add(ref done, count));
+                return scratch;
+            },
+            _ => { });
         return neighbours;
     }
 
-    /// <summary>Inserts a tile's distances into the sorted candidate list (distance, then index).</summary>
-    private static void Merge<T>(ReadOnlySpan<T> distances, int firstColumn, Span<T> bestDistance, Span<int> bestIndex)
+    /// <summary>True when the tile's lower bound exceeds the current worst candidate of every row of the group.</summary>
+    private static bool AllFartherThanCandidates<T>(ReadOnlySpan<double> lowerBounds, int tiles, int tile, int group, int rows,
+        ReadOnlySpan<T> bestDistance, int candidates) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            double worst = double.CreateTruncating(bestDistance[(group + r) * candidates + candidates - 1]);
+            if (!(lowerBounds[(group + r) * tiles + tile] > worst)) return false;
+        }
+        return true;
+    }
+
+    /// <summary>Inserts a tile's distances into the sorted candidate list (distance, then original index).</summary>
+    private static void Merge<T>(ReadOnlySpan<T> distances, ReadOnlySpan<int> originalIndex, Span<T> bestDistance, Span<int> bestIndex)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int last = bestDistance.Length - 1;
@@ -68,7 +100,7 @@ internal static class KnnSearch
         {
             T distance = distances[j];
             if (distance > bestDistance[last]) continue;
-            int index = firstColumn + j;
+            int index = originalIndex[j];
             if (distance == bestDistance[last] && index > bestIndex[last]) continue;
             int position = last;
             while (position > 0 && (bestDistance[position - 1] > distance

@@ -126,9 +126,8 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
         _columns = columns;
         _gamma = T.CreateTruncating(gamma);
         _cut = T.CreateTruncating(cut);
-        int step = Vector256<T>.Count * PackedRows<T>.PanelsPerStep;
         _rowTile = Math.Max(1, rowTile);
-        _columnTile = Math.Max(step, (columnTile + step - 1) / step * step);
+        _columnTile = PackedRows<T>.RoundTile(columnTile);
         _bounds = new TileBounds<T>(columns, _columnTile);
     }
 
@@ -164,8 +163,8 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
                 int count = Math.Min(_rowTile, args.QueryRows - first);
                 maxima.AsSpan(first, count).Fill(T.NegativeInfinity);
                 sums.AsSpan(first * args.Width, count * args.Width).Clear();
-                var lowerBounds = ScaledLowerBounds(args, first, count, scratch);
-                var order = NearestTilesFirst(lowerBounds, count, scratch);
+                var lowerBounds = _bounds.LowerBounds(args.Queries, args.QueryNorms, first, count, double.CreateTruncating(_gamma), scratch.Bounds);
+                var order = _bounds.NearestFirst(lowerBounds, count, scratch.Bounds);
                 // Tile-major within the block: a tile's panels and G rows (about 180 KiB for 64 features
                 // and 10 classes) stay in L2 while every row group of the block goes over them. The nearest
                 // tiles come first, so that the row maxima are high before the far tiles are bounded.
@@ -212,43 +211,6 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
         return ceilings;
     }
 
-    /// <summary>gamma times the lower bound of the distance of every row of the block to every tile (rows x tiles).</summary>
-    private Span<double> ScaledLowerBounds(in Inputs args, int first, int count, Scratch scratch)
-    {
-        int tiles = _bounds.Tiles;
-        int stride = _bounds.Centres.PaddedRows;
-        var centreDistances = scratch.CentreDistances.AsSpan();
-        var bounds = scratch.LowerBounds.AsSpan(0, count * tiles);
-        double gamma = double.CreateTruncating(_gamma);
-        for (int group = 0; group < count; group += DistanceKernel.QueryRowsPerStep)
-        {
-            int rows = Math.Min(DistanceKernel.QueryRowsPerStep, count - group);
-            DistanceKernel.SquaredDistances(args.Queries, args.QueryNorms, first + group, rows, _bounds.Centres, 0, stride, centreDistances, stride);
-            for (int r = 0; r < rows; r++)
-                for (int tile = 0; tile < tiles; tile++)
-                    bounds[(group + r) * tiles + tile] =
-                        _bounds.ScaledLowerBound(double.CreateTruncating(centreDistances[r * stride + tile]), tile, gamma);
-        }
-        return bounds;
-    }
-
-    /// <summary>The tiles in increasing order of their smallest lower bound over the block's rows.</summary>
-    private int[] NearestTilesFirst(ReadOnlySpan<double> lowerBounds, int count, Scratch scratch)
-    {
-        int tiles = _bounds.Tiles;
-        var keys = scratch.TileKeys;
-        var order = scratch.TileOrder;
-        for (int tile = 0; tile < tiles; tile++)
-        {
-            double nearest = double.PositiveInfinity;
-            for (int r = 0; r < count; r++) nearest = Math.Min(nearest, lowerBounds[r * tiles + tile]);
-            keys[tile] = nearest;
-            order[tile] = tile;
-        }
-        Array.Sort(keys, order, 0, tiles);
-        return order;
-    }
-
     /// <summary>
     /// True when, for every row of the group, the whole tile is cut (gamma r beyond the cut) or every term
     /// is below exp(-PruneMargin) of the row's running maximum.
@@ -269,16 +231,11 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     private sealed class Scratch(int columnTile, int width, int rowTile, TileBounds<T> bounds)
     {
-        /// <summary>Squared distances of four rows to every tile centre.</summary>
-        public readonly T[] CentreDistances = new T[DistanceKernel.QueryRowsPerStep * bounds.Centres.PaddedRows];
+        /// <summary>The block's distance bounds to every tile.</summary>
+        public readonly TileBounds<T>.Scratch Bounds = bounds.CreateScratch(rowTile);
 
-        /// <summary>gamma times the distance lower bounds of the block's rows to every tile.</summary>
-        public readonly double[] LowerBounds = new double[(long)(rowTile + DistanceKernel.QueryRowsPerStep) * bounds.Tiles];
-
-        public readonly double[] TileKeys = new double[bounds.Tiles];
         public long GroupTiles;
         public long SkippedGroupTiles;
-        public readonly int[] TileOrder = new int[bounds.Tiles];
 
         /// <summary>Four rows of squared distances, then of exponents.</summary>
         public readonly T[] Tile = new T[DistanceKernel.QueryRowsPerStep * columnTile];

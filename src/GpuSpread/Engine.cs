@@ -51,6 +51,20 @@ public interface IDiffusionEngine : IDisposable
     DiffusionResult Diffuse(IAffinityGraph graph, ReadOnlySpan<int> classIndex, int classes, DiffusionOptions options,
         IProgress<StageProgress>? progress = null, CancellationToken cancellation = default);
 
+    /// <summary>Whether <see cref="DiffuseFrom"/> (a warm start) is implemented.</summary>
+    bool SupportsWarmStart => false;
+
+    /// <summary>
+    /// <see cref="Diffuse"/> with a warm start: the unlabeled rows of F start at the rows of <paramref name="start"/>
+    /// (n x <paramref name="classes"/> row-major, e.g. the previous fit's distributions, columns in this call's class
+    /// order) instead of zero; labeled rows start at their one-hot labels, and the loop, its stopping rule and
+    /// n_iter are <see cref="Diffuse"/>'s. Active learning uses it between rounds. Engines without it throw
+    /// <see cref="NotSupportedException"/> (this default) and say so in <see cref="SupportsWarmStart"/>.
+    /// </summary>
+    DiffusionResult DiffuseFrom(IAffinityGraph graph, ReadOnlySpan<int> classIndex, int classes, DiffusionOptions options,
+        ReadOnlySpan<double> start, IProgress<StageProgress>? progress = null, CancellationToken cancellation = default)
+        => throw new NotSupportedException($"the {Description.Name} engine has no warm start (DiffuseFrom)");
+
     /// <summary>
     /// Inductive prediction for new rows: rbf, the row-normalised K(X_new, X_train) F; knn, the
     /// row-normalised sum of the k nearest training rows' distributions. A row with no affinity left
