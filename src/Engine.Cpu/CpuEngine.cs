@@ -189,18 +189,26 @@ internal sealed class CpuGraph<T> : IAffinityGraph where T : unmanaged, IFloatin
     public DiffusionResult Diffuse(ReadOnlySpan<int> classIndex, int classes, DiffusionOptions options,
         IProgress<StageProgress>? progress, CancellationToken cancellation, ReadOnlySpan<double> start = default)
     {
-        if (_order is null) return FixedPointLoop.Run(Operator, classIndex, classes, options, progress, cancellation, start);
+        if (_order is null) return Solve(classIndex, classes, options, progress, cancellation, start);
         var ordered = new int[_order.Length];
         for (int p = 0; p < ordered.Length; p++) ordered[p] = classIndex[_order[p]];
         var orderedStart = new double[start.Length];
         for (int p = 0; p < ordered.Length && !start.IsEmpty; p++)
             start.Slice(_order[p] * classes, classes).CopyTo(orderedStart.AsSpan(p * classes, classes));
-        var result = FixedPointLoop.Run(Operator, ordered, classes, options, progress, cancellation, orderedStart);
+        var result = Solve(ordered, classes, options, progress, cancellation, orderedStart);
         var distributions = new double[result.Distributions.Length];
         for (int p = 0; p < _order.Length; p++)
             result.Distributions.AsSpan(p * classes, classes).CopyTo(distributions.AsSpan(_order[p] * classes, classes));
         return result with { Distributions = distributions };
     }
+
+    /// <summary>The chosen solver on the operator's rows. CG starts from zero: a warm start cannot change its answer.</summary>
+    private DiffusionResult Solve(ReadOnlySpan<int> classIndex, int classes, DiffusionOptions options,
+        IProgress<StageProgress>? progress, CancellationToken cancellation, ReadOnlySpan<double> start) => options.Solver switch
+        {
+            Solver.ConjugateGradient => ConjugateGradient.Run(Operator, classIndex, classes, options, progress, cancellation),
+            _ => FixedPointLoop.Run(Operator, classIndex, classes, options, progress, cancellation, start),
+        };
 
     public double[] PredictProba(DiffusionResult fitted, FeatureMatrix newFeatures, CancellationToken cancellation)
     {

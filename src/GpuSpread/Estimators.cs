@@ -30,6 +30,28 @@ public abstract class LabelDiffusion : IDisposable
     /// <summary>Drop rbf affinities where float64 underflows, as scikit-learn does (default true).</summary>
     public bool Float64UnderflowCut { get; init; } = true;
 
+    /// <summary>scikit-learn's fixed-point loop (default) or conjugate gradients on the same fixed point.</summary>
+    public Solver Solver { get; init; } = Solver.FixedPoint;
+
+    /// <summary>The estimator for <paramref name="options"/> (its model picks the class).</summary>
+    public static LabelDiffusion Create(IDiffusionEngine engine, DiffusionOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return options.Model == DiffusionModel.Spreading
+            ? new LabelSpreading(engine)
+            {
+                Kernel = options.Kernel, Gamma = options.Gamma, NNeighbors = options.NNeighbors, Alpha = options.Alpha, MaxIter = options.MaxIter,
+                Tol = options.Tol, Precision = options.Precision, MemoryLimitBytes = options.MemoryLimitBytes,
+                Float64UnderflowCut = options.Float64UnderflowCut, Solver = options.Solver,
+            }
+            : new LabelPropagation(engine)
+            {
+                Kernel = options.Kernel, Gamma = options.Gamma, NNeighbors = options.NNeighbors, MaxIter = options.MaxIter,
+                Tol = options.Tol, Precision = options.Precision, MemoryLimitBytes = options.MemoryLimitBytes,
+                Float64UnderflowCut = options.Float64UnderflowCut, Solver = options.Solver,
+            };
+    }
+
     /// <summary>The options record these parameters make.</summary>
     public abstract DiffusionOptions Options { get; }
 
@@ -110,7 +132,7 @@ public sealed class LabelSpreading(IDiffusionEngine engine) : LabelDiffusion(eng
     {
         Model = DiffusionModel.Spreading, Kernel = Kernel, Gamma = Gamma, NNeighbors = NNeighbors, Alpha = Alpha,
         MaxIter = MaxIter, Tol = Tol, Precision = Precision, MemoryLimitBytes = MemoryLimitBytes,
-        Float64UnderflowCut = Float64UnderflowCut,
+        Float64UnderflowCut = Float64UnderflowCut, Solver = Solver,
     };
 }
 
@@ -123,6 +145,6 @@ public sealed class LabelPropagation(IDiffusionEngine engine) : LabelDiffusion(e
     {
         Model = DiffusionModel.Propagation, Kernel = Kernel, Gamma = Gamma, NNeighbors = NNeighbors,
         MaxIter = MaxIter, Tol = Tol, Precision = Precision, MemoryLimitBytes = MemoryLimitBytes,
-        Float64UnderflowCut = Float64UnderflowCut,
+        Float64UnderflowCut = Float64UnderflowCut, Solver = Solver,
     };
 }

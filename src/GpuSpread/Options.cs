@@ -11,6 +11,20 @@ public enum AffinityKernel { Rbf, Knn }
 /// <summary>Arithmetic precision of the engine.</summary>
 public enum Precision { Float32, Float64 }
 
+/// <summary>How the diffusion stage reaches its fixed point.</summary>
+public enum Solver
+{
+    /// <summary>scikit-learn's loop, with its convergence rule and n_iter_ (the default, for parity).</summary>
+    FixedPoint,
+
+    /// <summary>
+    /// Conjugate gradients on the fixed point's linear system: (I - alpha S) F = (1 - alpha) Y0 for spreading,
+    /// the harmonic system (D_uu - W_uu) F_u = W_ul Y_l for propagation; one right-hand side per class, stopping
+    /// when every class's relative residual is below tol. Needs a symmetric W (the rbf kernel).
+    /// </summary>
+    ConjugateGradient,
+}
+
 /// <summary>
 /// Every parameter of a fit, with scikit-learn's names (in snake case in messages) and defaults.
 /// Validation lives here and only here (<see cref="Validate"/>).
@@ -32,6 +46,8 @@ public sealed record DiffusionOptions
     public int MaxIter { get; init; } = 30;
     public double Tol { get; init; } = 1e-3;
     public Precision Precision { get; init; } = Precision.Float32;
+
+    public Solver Solver { get; init; } = Solver.FixedPoint;
 
     /// <summary>Memory the engine may use for its own buffers and caches; null: a fraction of the
     /// memory available to the process.</summary>
@@ -71,6 +87,9 @@ public sealed record DiffusionOptions
             throw new InvalidParameterException("alpha", Alpha, "a float in the range (0, 1)");
         if (MaxIter < 1) throw new InvalidParameterException("max_iter", MaxIter, "an int in the range [1, inf)");
         if (!(Tol >= 0 && double.IsFinite(Tol))) throw new InvalidParameterException("tol", Tol, "a float in the range [0, inf)");
+        if (!Enum.IsDefined(Solver)) throw new InvalidParameterException("solver", Solver.ToString(), "'fixed-point' or 'cg'");
+        if (Solver == Solver.ConjugateGradient && Kernel != AffinityKernel.Rbf)
+            throw new InvalidParameterException("solver", "cg", "'fixed-point' with the knn kernel (conjugate gradients need a symmetric W; knn graphs are directed)");
         if (MemoryLimitBytes is { } limit && limit < MinimumMemoryLimitBytes)
             throw new InvalidParameterException("memory_limit", limit, $"at least {MinimumMemoryLimitBytes} bytes (64 MiB)");
         if (RowTile is { } rowTile && rowTile < 1) throw new InvalidParameterException("row_tile", rowTile, "an int in the range [1, inf)");

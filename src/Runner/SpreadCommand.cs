@@ -29,13 +29,15 @@ public static class SpreadCommand
         engine.AcceptOnlyFromAmong(EngineSelection.Names);
         var precision = new Option<string>("--precision") { Description = "float32 (default) or float64 (bit-for-bit work).", DefaultValueFactory = _ => "float32" };
         precision.AcceptOnlyFromAmong("float32", "float64");
+        var solver = new Option<string>("--solver") { Description = "fixed-point (scikit-learn's loop, the default) or cg (conjugate gradients on the same fixed point; rbf only; --tol is then the relative residual).", DefaultValueFactory = _ => "fixed-point" };
+        solver.AcceptOnlyFromAmong("fixed-point", "cg");
         var memoryLimit = new Option<string?>("--memory-limit") { Description = "Memory the engine may use, e.g. 1GiB or 512MiB (default: half of the available memory, spent on caching distances)." };
         var truth = new Option<string?>("--truth") { Description = "Optional answer key (same formats as --labels): report the accuracy on the rows that were unlabeled." };
         var noCut = new Option<bool>("--no-underflow-cut") { Description = "Keep rbf affinities beyond float64's underflow (scikit-learn drops them), so every point keeps its nearest neighbours." };
 
         var command = new Command("spread", "Fit LabelSpreading / LabelPropagation and write predictions.csv, distributions.csv and summary.json.")
         {
-            data, labels, output, model, kernel, gamma, neighbours, alpha, maxIter, tol, engine, precision, memoryLimit, truth, noCut,
+            data, labels, output, model, kernel, gamma, neighbours, alpha, maxIter, tol, solver, engine, precision, memoryLimit, truth, noCut,
         };
         command.SetAction(parsed =>
         {
@@ -58,6 +60,7 @@ public static class SpreadCommand
                 Alpha = parsed.GetValue(alpha),
                 Tol = parsed.GetValue(tol),
                 Precision = parsed.GetValue(precision) == "float64" ? Precision.Float64 : Precision.Float32,
+                Solver = parsed.GetValue(solver) == "cg" ? Solver.ConjugateGradient : Solver.FixedPoint,
                 MemoryLimitBytes = limit,
                 Float64UnderflowCut = !parsed.GetValue(noCut),
             };
@@ -83,7 +86,7 @@ public static class SpreadCommand
             Directory.CreateDirectory(outDirectory);
 
             using var engine = EngineSelection.Create(engineName, stderr);
-            using var estimator = Estimator(engine, options);
+            using var estimator = LabelDiffusion.Create(engine, options);
             var fitClock = Stopwatch.StartNew();
             using (var progress = ConsoleProgress.ForStandardError(stderr))
                 estimator.Fit(features, Array.ConvertAll(labels, l => (long)l), progress, cancellation);
@@ -142,18 +145,6 @@ public static class SpreadCommand
         return unlabeled == 0 ? 1 : (double)correct / unlabeled;
     }
 
-    private static LabelDiffusion Estimator(IDiffusionEngine engine, DiffusionOptions options) => options.Model == DiffusionModel.Spreading
-        ? new LabelSpreading(engine)
-        {
-            Kernel = options.Kernel, Gamma = options.Gamma, NNeighbors = options.NNeighbors, Alpha = options.Alpha, MaxIter = options.MaxIter,
-            Tol = options.Tol, Precision = options.Precision, MemoryLimitBytes = options.MemoryLimitBytes, Float64UnderflowCut = options.Float64UnderflowCut,
-        }
-        : new LabelPropagation(engine)
-        {
-            Kernel = options.Kernel, Gamma = options.Gamma, NNeighbors = options.NNeighbors, MaxIter = options.MaxIter,
-            Tol = options.Tol, Precision = options.Precision, MemoryLimitBytes = options.MemoryLimitBytes, Float64UnderflowCut = options.Float64UnderflowCut,
-        };
-
     private static void WriteSummary(string path, FeatureMatrix features, int[] labels, DiffusionOptions options, LabelDiffusion estimator,
         double? accuracy, double fitSeconds, double totalSeconds)
     {
@@ -176,6 +167,7 @@ public static class SpreadCommand
             if (options.Model == DiffusionModel.Spreading) json.WriteNumber("alpha", options.Alpha);
             json.WriteNumber("max_iter", options.MaxIter);
             json.WriteNumber("tol", options.Tol);
+            json.WriteString("solver", options.Solver == Solver.ConjugateGradient ? "cg" : "fixed-point");
             json.WriteString("precision", options.Precision == Precision.Float32 ? "float32" : "float64");
             json.WriteBoolean("underflow_cut", options.Float64UnderflowCut);
             if (accuracy is { } value) json.WriteNumber("accuracy_unlabeled", value);

@@ -1,0 +1,105 @@
+using GpuSpread.Engine.Cpu;
+using GpuSpread.Tests.Reference;
+using MathNet.Numerics.LinearAlgebra;
+using Xunit.Abstractions;
+
+namespace GpuSpread.Tests.Engine;
+
+/// <summary>
+/// <c>--solver cg</c>: the same fixed point as the loop (the closed forms, solved with MathNet), in far fewer
+/// passes over the graph where the loop is slow (alpha = 0.99).
+/// </summary>
+public class ConjugateGradientTests(ITestOutputHelper output)
+{
+    private static (double[,] X, int[] Labels) Data(int seed, int n, int classes)
+    {
+        var (x, truth) = TestData.Blobs(seed, n, 5, classes, sigma: 0.5);
+        return (x, TestData.PartialLabels(seed, truth, classes, 0.05));
+    }
+
+    [Theory]
+    [InlineData(Precision.Float64)]
+    [InlineData(Precision.Float32)]
+    public void SpreadingReachesTheClosedFormInATenthOfThePasses(Precision precision)
+    {
+        // Points along a jittered line, labeled only near its ends and middle: diffusion has to travel the whole
+        // chain, the case where the loop at alpha = 0.99 needs hundreds of passes (on clustered data it converges
+        // in a few, since Y0 hardly excites the slow modes there).
+        const int seed = 101, n = 157, classes = 3;
+        var random = new Random(seed);
+        var x = new double[n, 2];
+        for (int i = 0; i < n; i++)
+        {
+            x[i, 0] = 0.5 * i + 0.05 * TestData.Gaussian(random);
+            x[i, 1] = 0.05 * TestData.Gaussian(random);
+        }
+        var labels = Enumerable.Repeat(-1, n).ToArray();
+        labels[2] = 0; labels[n / 2] = 1; labels[n - 3] = 2;
+        // The loop run until it is as close to the closed form as CG gets; compared pass for pass.
+        var loop = DiffusionOptions.Spreading() with { Gamma = 1, Alpha = 0.99, MaxIter = 20000, Tol = 1e-8, Precision = precision, RowTile = 9, ColumnTile = 40 };
+        var rounded = TestData.Rounded(x, precision);
+        var s = Matrix<double>.Build.DenseOfArray(DenseReference.Operator(DenseReference.Affinity(rounded, loop), DiffusionModel.Spreading));
+        var y0 = Matrix<double>.Build.Dense(n, classes, (i, c) => labels[i] == c ? 1 : 0);
+        var closed = Normalised((Matrix<double>.Build.DenseIdentity(n) - loop.Alpha * s).Solve((1 - loop.Alpha) * y0));
+
+        using var engine = new CpuEngine();
+        var fixedPoint = TestData.Fit(engine, x, labels, classes, loop);
+        var cg = TestData.Fit(engine, x, labels, classes, loop with { Solver = Solver.ConjugateGradient, Tol = 1e-6 });
+        double loopError = TestData.MaxDifference(fixedPoint.Distributions, closed);
+        double cgError = TestData.MaxDifference(cg.Distributions, closed);
+        output.WriteLine($"fixed point: {fixedPoint.NIter} passes, max error {loopError:E2}; cg: {cg.NIter} passes, max error {cgError:E2}");
+        Assert.True(cg.Converged);
+        Assert.True(cgError <= Math.Max(loopError, precision == Precision.Float64 ? 1e-7 : 2e-5), $"cg error {cgError:E2}, loop {loopError:E2}");
+        Assert.True(cg.NIter * 10 <= fixedPoint.NIter, $"cg took {cg.NIter} passes, the loop {fixedPoint.NIter}");
+    }
+
+    [Theory]
+    [InlineData(Precision.Float64)]
+    [InlineData(Precision.Float32)]
+    public void PropagationReachesTheHarmonicSolution(Precision precision)
+    {
+        const int seed = 103, n = 121, classes = 3;
+        var (x, labels) = Data(seed, n, classes);
+        var options = DiffusionOptions.Propagation() with
+        {
+            Gamma = 0.5, Solver = Solver.ConjugateGradient, Tol = 1e-9, Precision = precision, RowTile = 7, ColumnTile = 24,
+        };
+        var t = DenseReference.Operator(DenseReference.Affinity(TestData.Rounded(x, precision), options), DiffusionModel.Propagation);
+        int[] unlabeled = Enumerable.Range(0, n).Where(i => labels[i] < 0).ToArray();
+        int[] labeled = Enumerable.Range(0, n).Where(i => labels[i] >= 0).ToArray();
+        var tuu = Matrix<double>.Build.Dense(unlabeled.Length, unlabeled.Length, (a, b) => t[unlabeled[a], unlabeled[b]]);
+        var tul = Matrix<double>.Build.Dense(unlabeled.Length, labeled.Length, (a, b) => t[unlabeled[a], labeled[b]]);
+        var yl = Matrix<double>.Build.Dense(labeled.Length, classes, (a, c) => labels[labeled[a]] == c ? 1 : 0);
+        var fu = (Matrix<double>.Build.DenseIdentity(unlabeled.Length) - tuu).Solve(tul * yl);
+        var harmonic = Matrix<double>.Build.Dense(n, classes);
+        for (int a = 0; a < unlabeled.Length; a++) harmonic.SetRow(unlabeled[a], fu.Row(a));
+        for (int a = 0; a < labeled.Length; a++) harmonic.SetRow(labeled[a], yl.Row(a));
+
+        using var engine = new CpuEngine();
+        var cg = TestData.Fit(engine, x, labels, classes, options);
+        double error = TestData.MaxDifference(cg.Distributions, Normalised(harmonic));
+        output.WriteLine($"cg: {cg.NIter} passes, max error {error:E2}");
+        Assert.True(cg.Converged);
+        Assert.True(error < (precision == Precision.Float64 ? 1e-7 : 1e-4), $"max error {error:E2}");
+    }
+
+    [Fact]
+    public void RefusesTheKnnKernel()
+    {
+        var options = DiffusionOptions.Spreading() with { Kernel = AffinityKernel.Knn, Solver = Solver.ConjugateGradient };
+        var error = Assert.Throws<InvalidParameterException>(() => options.Validate(100));
+        Assert.Equal("solver", error.Parameter);
+        Assert.Contains("symmetric", error.Message);
+    }
+
+    private static double[,] Normalised(Matrix<double> f)
+    {
+        var result = f.ToArray();
+        for (int i = 0; i < f.RowCount; i++)
+        {
+            double sum = f.Row(i).Sum();
+            for (int c = 0; c < f.ColumnCount; c++) result[i, c] = sum == 0 ? 0 : result[i, c] / sum;
+        }
+        return result;
+    }
+}
