@@ -1,0 +1,39 @@
+using System.Diagnostics;
+using GpuSpread.Engine.Cpu;
+
+namespace GpuSpread.Benchmarks;
+
+/// <summary>
+/// The distance micro-kernel alone over all pairs of n rows (2 n^2 d flops), on every core, as the rbf pass
+/// and the knn search call it (4 rows x 16 columns per step, 64-column tiles): the figure to compare with
+/// the machine's float32 matrix-product ceiling.
+/// </summary>
+internal static class KernelCeiling
+{
+    public static int Run(string[] args)
+    {
+        int n = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 8192;
+        int repeats = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 5;
+        var (features, _) = Data.Synthetic(n);
+        var packed = new PackedRows<float>(features, new double[Data.Dims]);
+        const int tile = 64;
+        double best = double.PositiveInfinity;
+        for (int repeat = 0; repeat <= repeats; repeat++)
+        {
+            var clock = Stopwatch.StartNew();
+            Parallel.For(0, (n + 255) / 256, () => new float[4 * tile], (block, _, output) =>
+            {
+                int end = Math.Min(n, (block + 1) * 256);
+                for (int tileStart = 0; tileStart < packed.PaddedRows; tileStart += tile)
+                    for (int row = block * 256; row < end; row += 4)
+                        DistanceKernel.SquaredDistances(packed.RowMajor, packed.Norms, row, Math.Min(4, end - row), packed, tileStart,
+                            Math.Min(tile, packed.PaddedRows - tileStart), output, tile);
+                return output;
+            }, _ => { });
+            if (repeat > 0) best = Math.Min(best, clock.Elapsed.TotalSeconds); // the first run warms the JIT up
+        }
+        double flops = 2.0 * n * n * Data.Dims;
+        Console.WriteLine($"micro-kernel: n = {n}, d = {Data.Dims}, best of {repeats}: {best:F3} s, {flops / best / 1e9:F1} GFLOP/s");
+        return 0;
+    }
+}
