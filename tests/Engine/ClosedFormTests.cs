@@ -1,13 +1,10 @@
 using GpuSpread.Tests.Reference;
-using MathNet.Numerics.LinearAlgebra;
 using Xunit.Abstractions;
 
 namespace GpuSpread.Tests.Engine;
 
 /// <summary>
-/// The fixed points of both loops against their closed forms, solved with MathNet: spreading converges to
-/// <c>(1 - alpha)(I - alpha S)^-1 Y0</c>, propagation to Zhu's harmonic solution
-/// <c>F_u = (I - T_uu)^-1 T_ul Y_l</c>. Rows are compared after normalisation.
+/// The fixed points of both loops against their closed forms (<see cref="ClosedForms"/>, solved with MathNet).
 /// </summary>
 public class ClosedFormTests(ITestOutputHelper output)
 {
@@ -35,14 +32,11 @@ public class ClosedFormTests(ITestOutputHelper output)
             Precision = precision,
             RowTile = 7, ColumnTile = 21,
         };
-        var rounded = TestData.Rounded(x, precision);
-        var s = Matrix<double>.Build.DenseOfArray(DenseReference.Operator(DenseReference.Affinity(rounded, options), DiffusionModel.Spreading));
-        var y0 = Matrix<double>.Build.Dense(n, classes, (i, c) => labels[i] == c ? 1 : 0);
-        var closed = (Matrix<double>.Build.DenseIdentity(n) - options.Alpha * s).Solve((1 - options.Alpha) * y0);
+        var closed = ClosedForms.Spreading(TestData.Rounded(x, precision), labels, classes, options);
 
         using var engine = TestData.CreateEngine(engineName);
         var fitted = TestData.Fit(engine, x, labels, classes, options);
-        AssertRowsMatch(fitted.Distributions, Normalised(closed), precision);
+        AssertRowsMatch(fitted.Distributions, closed, precision);
         Assert.True(fitted.Converged);
     }
 
@@ -58,32 +52,11 @@ public class ClosedFormTests(ITestOutputHelper output)
             Kernel = kernel, Gamma = 1, NNeighbors = 9, MaxIter = 20000, Tol = 1e-11, Precision = precision,
             RowTile = 5, ColumnTile = 33,
         };
-        var rounded = TestData.Rounded(x, precision);
-        var t = DenseReference.Operator(DenseReference.Affinity(rounded, options), DiffusionModel.Propagation);
-        int[] unlabeled = Enumerable.Range(0, n).Where(i => labels[i] < 0).ToArray();
-        int[] labeled = Enumerable.Range(0, n).Where(i => labels[i] >= 0).ToArray();
-        var tuu = Matrix<double>.Build.Dense(unlabeled.Length, unlabeled.Length, (a, b) => t[unlabeled[a], unlabeled[b]]);
-        var tul = Matrix<double>.Build.Dense(unlabeled.Length, labeled.Length, (a, b) => t[unlabeled[a], labeled[b]]);
-        var yl = Matrix<double>.Build.Dense(labeled.Length, classes, (a, c) => labels[labeled[a]] == c ? 1 : 0);
-        var fu = (Matrix<double>.Build.DenseIdentity(unlabeled.Length) - tuu).Solve(tul * yl);
-        var harmonic = Matrix<double>.Build.Dense(n, classes);
-        for (int a = 0; a < unlabeled.Length; a++) harmonic.SetRow(unlabeled[a], fu.Row(a));
-        for (int a = 0; a < labeled.Length; a++) harmonic.SetRow(labeled[a], yl.Row(a));
+        var harmonic = ClosedForms.Harmonic(TestData.Rounded(x, precision), labels, classes, options);
 
         using var engine = TestData.CreateEngine(engineName);
         var fitted = TestData.Fit(engine, x, labels, classes, options);
-        AssertRowsMatch(fitted.Distributions, Normalised(harmonic), precision);
-    }
-
-    private static double[,] Normalised(Matrix<double> f)
-    {
-        var result = f.ToArray();
-        for (int i = 0; i < f.RowCount; i++)
-        {
-            double sum = f.Row(i).Sum();
-            for (int c = 0; c < f.ColumnCount; c++) result[i, c] = sum == 0 ? 0 : result[i, c] / sum;
-        }
-        return result;
+        AssertRowsMatch(fitted.Distributions, harmonic, precision);
     }
 
     private void AssertRowsMatch(double[] actual, double[,] expected, Precision precision)

@@ -1,6 +1,5 @@
 using GpuSpread.Engine.Cpu;
 using GpuSpread.Tests.Reference;
-using MathNet.Numerics.LinearAlgebra;
 using Xunit.Abstractions;
 
 namespace GpuSpread.Tests.Engine;
@@ -37,10 +36,7 @@ public class ConjugateGradientTests(ITestOutputHelper output)
         labels[2] = 0; labels[n / 2] = 1; labels[n - 3] = 2;
         // The loop run until it is as close to the closed form as CG gets; compared pass for pass.
         var loop = DiffusionOptions.Spreading() with { Gamma = 1, Alpha = 0.99, MaxIter = 20000, Tol = 1e-8, Precision = precision, RowTile = 9, ColumnTile = 40 };
-        var rounded = TestData.Rounded(x, precision);
-        var s = Matrix<double>.Build.DenseOfArray(DenseReference.Operator(DenseReference.Affinity(rounded, loop), DiffusionModel.Spreading));
-        var y0 = Matrix<double>.Build.Dense(n, classes, (i, c) => labels[i] == c ? 1 : 0);
-        var closed = Normalised((Matrix<double>.Build.DenseIdentity(n) - loop.Alpha * s).Solve((1 - loop.Alpha) * y0));
+        var closed = ClosedForms.Spreading(TestData.Rounded(x, precision), labels, classes, loop);
 
         using var engine = new CpuEngine();
         var fixedPoint = TestData.Fit(engine, x, labels, classes, loop);
@@ -64,20 +60,11 @@ public class ConjugateGradientTests(ITestOutputHelper output)
         {
             Gamma = 0.5, Solver = Solver.ConjugateGradient, Tol = 1e-9, Precision = precision, RowTile = 7, ColumnTile = 24,
         };
-        var t = DenseReference.Operator(DenseReference.Affinity(TestData.Rounded(x, precision), options), DiffusionModel.Propagation);
-        int[] unlabeled = Enumerable.Range(0, n).Where(i => labels[i] < 0).ToArray();
-        int[] labeled = Enumerable.Range(0, n).Where(i => labels[i] >= 0).ToArray();
-        var tuu = Matrix<double>.Build.Dense(unlabeled.Length, unlabeled.Length, (a, b) => t[unlabeled[a], unlabeled[b]]);
-        var tul = Matrix<double>.Build.Dense(unlabeled.Length, labeled.Length, (a, b) => t[unlabeled[a], labeled[b]]);
-        var yl = Matrix<double>.Build.Dense(labeled.Length, classes, (a, c) => labels[labeled[a]] == c ? 1 : 0);
-        var fu = (Matrix<double>.Build.DenseIdentity(unlabeled.Length) - tuu).Solve(tul * yl);
-        var harmonic = Matrix<double>.Build.Dense(n, classes);
-        for (int a = 0; a < unlabeled.Length; a++) harmonic.SetRow(unlabeled[a], fu.Row(a));
-        for (int a = 0; a < labeled.Length; a++) harmonic.SetRow(labeled[a], yl.Row(a));
+        var harmonic = ClosedForms.Harmonic(TestData.Rounded(x, precision), labels, classes, options);
 
         using var engine = new CpuEngine();
         var cg = TestData.Fit(engine, x, labels, classes, options);
-        double error = TestData.MaxDifference(cg.Distributions, Normalised(harmonic));
+        double error = TestData.MaxDifference(cg.Distributions, harmonic);
         output.WriteLine($"cg: {cg.NIter} passes, max error {error:E2}");
         Assert.True(cg.Converged);
         Assert.True(error < (precision == Precision.Float64 ? 1e-7 : 1e-4), $"max error {error:E2}");
@@ -90,16 +77,5 @@ public class ConjugateGradientTests(ITestOutputHelper output)
         var error = Assert.Throws<InvalidParameterException>(() => options.Validate(100));
         Assert.Equal("solver", error.Parameter);
         Assert.Contains("symmetric", error.Message);
-    }
-
-    private static double[,] Normalised(Matrix<double> f)
-    {
-        var result = f.ToArray();
-        for (int i = 0; i < f.RowCount; i++)
-        {
-            double sum = f.Row(i).Sum();
-            for (int c = 0; c < f.ColumnCount; c++) result[i, c] = sum == 0 ? 0 : result[i, c] / sum;
-        }
-        return result;
     }
 }
