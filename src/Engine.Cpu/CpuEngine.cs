@@ -150,7 +150,7 @@ internal sealed class CpuGraph<T> : IAffinityGraph where T : unmanaged, IFloatin
         var centre = PackedRows<T>.Centre(features);
         int n = features.Rows;
         var order = SpatialOrder.Compute(features);
-        var packed = new PackedRows<T>(features.SelectRows(order), centre);
+        var packed = new PackedRows<T>(features, centre, order);
         if (options.Kernel == AffinityKernel.Knn)
         {
             progress?.Report(new StageProgress("graph", 0, n, double.NaN));

@@ -15,7 +15,8 @@ internal sealed class PackedRows<T> where T : unmanaged, IFloatingPointIeee754<T
 {
     public const int PanelsPerStep = 2;
 
-    public PackedRows(FeatureMatrix features, double[] centre)
+    /// <param name="order">Row p of the packing is row order[p] of <paramref name="features"/> (null: the same order).</param>
+    public PackedRows(FeatureMatrix features, double[] centre, int[]? order = null)
     {
         Rows = features.Rows;
         Dims = features.Cols;
@@ -33,7 +34,7 @@ internal sealed class PackedRows<T> where T : unmanaged, IFloatingPointIeee754<T
             int lane = i % lanes;
             for (int k = 0; k < Dims; k++)
             {
-                T value = T.CreateTruncating(features[i, k] - centre[k]);
+                T value = T.CreateTruncating(features[order?[i] ?? i, k] - centre[k]);
                 RowMajor[rowStart + k] = value;
                 Panels[panelStart + (long)k * lanes + lane] = value;
                 norm = T.FusedMultiplyAdd(value, value, norm);

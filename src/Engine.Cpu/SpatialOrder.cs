@@ -1,3 +1,5 @@
+using System.Numerics;
+
 namespace GpuSpread.Engine.Cpu;
 
 /// <summary>
@@ -15,10 +17,13 @@ internal static class SpatialOrder
     private const int PowerIterations = 3;
 
     /// <returns>order[p] = the original row at position p.</returns>
-    public static int[] Compute(FeatureMatrix features)
+    public static int[] Compute(FeatureMatrix features) => features.Single is not null
+        ? Compute(features.Single, features.Rows, features.Cols)
+        : Compute(features.Double!, features.Rows, features.Cols);
+
+    /// <summary>Works on the matrix as it is stored: no float64 copy of a float32 data set.</summary>
+    private static int[] Compute<T>(T[] x, int n, int d) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int n = features.Rows, d = features.Cols;
-        var x = features.AsDouble();
         var order = Enumerable.Range(0, n).ToArray();
         var keys = new double[n];
         var pending = new Stack<(int Start, int Count)>();
@@ -64,28 +69,32 @@ internal static class SpatialOrder
         return split;
     }
 
-    private static void Mean(double[] x, int d, ReadOnlySpan<int> rows, double[] mean)
+    private static void Mean<T>(T[] x, int d, ReadOnlySpan<int> rows, double[] mean)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
         Array.Clear(mean);
         foreach (int row in rows)
-            for (int k = 0; k < d; k++) mean[k] += x[(long)row * d + k];
+            for (int k = 0; k < d; k++) mean[k] += double.CreateTruncating(x[(long)row * d + k]);
         for (int k = 0; k < d; k++) mean[k] /= rows.Length;
     }
 
-    private static double Projection(double[] x, int d, int row, double[] mean, double[] direction)
+    private static double Projection<T>(T[] x, int d, int row, double[] mean, double[] direction)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
         double sum = 0;
-        for (int k = 0; k < d; k++) sum += (x[(long)row * d + k] - mean[k]) * direction[k];
+        for (int k = 0; k < d; k++) sum += (double.CreateTruncating(x[(long)row * d + k]) - mean[k]) * direction[k];
         return sum;
     }
 
     /// <summary>Starts from a far point minus the point farthest from it, then power-iterates the scatter matrix.</summary>
-    private static void PrincipalDirection(double[] x, int d, ReadOnlySpan<int> rows, double[] mean, double[] direction, double[] next)
+    private static void PrincipalDirection<T>(T[] x, int d, ReadOnlySpan<int> rows, double[] mean, double[] direction, double[] next)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
         int a = Farthest(x, d, rows, mean);
-        var pointA = x.AsSpan(a * d, d).ToArray();
+        var pointA = new double[d];
+        for (int k = 0; k < d; k++) pointA[k] = double.CreateTruncating(x[(long)a * d + k]);
         int b = Farthest(x, d, rows, pointA);
-        for (int k = 0; k < d; k++) direction[k] = x[(long)b * d + k] - pointA[k];
+        for (int k = 0; k < d; k++) direction[k] = double.CreateTruncating(x[(long)b * d + k]) - pointA[k];
         for (int iteration = 0; iteration < PowerIterations; iteration++)
         {
             if (!Normalise(direction)) break;
@@ -93,14 +102,15 @@ internal static class SpatialOrder
             foreach (int row in rows)
             {
                 double projection = Projection(x, d, row, mean, direction);
-                for (int k = 0; k < d; k++) next[k] += projection * (x[(long)row * d + k] - mean[k]);
+                for (int k = 0; k < d; k++) next[k] += projection * (double.CreateTruncating(x[(long)row * d + k]) - mean[k]);
             }
             Array.Copy(next, direction, d);
         }
         if (!Normalise(direction)) direction[0] = 1; // all rows equal: any order will do
     }
 
-    private static int Farthest(double[] x, int d, ReadOnlySpan<int> rows, double[] from)
+    private static int Farthest<T>(T[] x, int d, ReadOnlySpan<int> rows, double[] from)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
         int best = rows[0];
         double farthest = -1;
@@ -109,7 +119,7 @@ internal static class SpatialOrder
             double squared = 0;
             for (int k = 0; k < d; k++)
             {
-                double difference = x[(long)row * d + k] - from[k];
+                double difference = double.CreateTruncating(x[(long)row * d + k]) - from[k];
                 squared += difference * difference;
             }
             if (squared > farthest)
