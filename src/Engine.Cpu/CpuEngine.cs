@@ -20,6 +20,13 @@ public sealed class CpuEngine : IDiffusionEngine
     /// work on the benchmark data, 64-column tiles skip 70% and more).</summary>
     public const int DefaultColumnTile = 64;
 
+    /// <summary>Tiles per row at most: the bounds cost rows x tiles per pass, which must stay small next to the
+    /// pairs themselves (a million rows in 64-column tiles would make 15,625 bounds a row).</summary>
+    public const int MaxColumnTiles = 1024;
+
+    /// <summary>The default column tile for <paramref name="rows"/> rows.</summary>
+    public static int ColumnTileFor(int rows) => Math.Max(DefaultColumnTile, (rows + MaxColumnTiles - 1) / MaxColumnTiles);
+
     public EngineDescription Description { get; } = new("cpu", DescribeProcessor());
 
     public IAffinityGraph BuildGraph(FeatureMatrix features, DiffusionOptions options,
@@ -146,7 +153,7 @@ internal sealed class CpuGraph<T> : IAffinityGraph where T : unmanaged, IFloatin
         IProgress<StageProgress>? progress, CancellationToken cancellation)
     {
         int rowTile = options.RowTile ?? CpuEngine.DefaultRowTile;
-        int columnTile = options.ColumnTile ?? CpuEngine.DefaultColumnTile;
+        int columnTile = options.ColumnTile ?? CpuEngine.ColumnTileFor(features.Rows);
         var centre = PackedRows<T>.Centre(features);
         int n = features.Rows;
         var order = SpatialOrder.Compute(features);

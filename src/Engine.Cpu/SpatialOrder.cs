@@ -25,26 +25,44 @@ internal static class SpatialOrder
     private static int[] Compute<T>(T[] x, int n, int d) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var order = Enumerable.Range(0, n).ToArray();
-        var keys = new double[n];
-        var pending = new Stack<(int Start, int Count)>();
-        pending.Push((0, n));
+        Split(x, d, order, new double[n], 0, n);
+        return order;
+    }
+
+    /// <summary>Orders rows [start, start + count) of <paramref name="order"/>; large halves in parallel.</summary>
+    private static void Split<T>(T[] x, int d, int[] order, double[] keys, int start, int count)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (count <= LeafRows) return;
+        var rows = order.AsSpan(start, count);
+        // The mean and the direction come from an evenly spaced sample: a few thousand rows fix them
+        // as well as a million do, and the projections of all rows then cost one pass.
+        var sample = Sample(rows);
         var mean = new double[d];
         var direction = new double[d];
-        var next = new double[d];
-        while (pending.Count > 0)
+        Mean(x, d, sample, mean);
+        PrincipalDirection(x, d, sample, mean, direction, new double[d]);
+        for (int p = 0; p < count; p++) keys[start + p] = Projection(x, d, rows[p], mean, direction);
+        Array.Sort(keys, order, start, count);
+        int split = WidestGap(keys.AsSpan(start, count));
+        if (count >= ParallelRows)
+            Parallel.Invoke(() => Split(x, d, order, keys, start, split), () => Split(x, d, order, keys, start + split, count - split));
+        else
         {
-            var (start, count) = pending.Pop();
-            if (count <= LeafRows) continue;
-            var rows = order.AsSpan(start, count);
-            Mean(x, d, rows, mean);
-            PrincipalDirection(x, d, rows, mean, direction, next);
-            for (int p = 0; p < count; p++) keys[start + p] = Projection(x, d, rows[p], mean, direction);
-            Array.Sort(keys, order, start, count);
-            int split = WidestGap(keys.AsSpan(start, count));
-            pending.Push((start, split));
-            pending.Push((start + split, count - split));
+            Split(x, d, order, keys, start, split);
+            Split(x, d, order, keys, start + split, count - split);
         }
-        return order;
+    }
+
+    private const int SampleRows = 2048;
+    private const int ParallelRows = 16384;
+
+    private static int[] Sample(ReadOnlySpan<int> rows)
+    {
+        int size = Math.Min(rows.Length, SampleRows);
+        var sample = new int[size];
+        for (int s = 0; s < size; s++) sample[s] = rows[(int)((long)s * rows.Length / size)];
+        return sample;
     }
 
     /// <summary>
