@@ -9,7 +9,7 @@ namespace GpuSpread.Engine.Cpu;
 /// engine is checked against and the fast path on machines without a GPU. Nothing of size n x n is
 /// allocated except the distance cache, which is sized from the memory budget.
 /// </summary>
-public sealed class CpuEngine : IDiffusionEngine
+public sealed partial class CpuEngine : IDiffusionEngine
 {
     /// <summary>Default query rows per parallel work item: each column tile is read from memory once per
     /// block, so larger blocks mean less memory traffic (100,000 x 64 floats do not fit in L3).</summary>
@@ -49,6 +49,7 @@ public sealed class CpuEngine : IDiffusionEngine
         {
             CpuGraph<float> single => single.Diffuse(classIndex, classes, options, progress, cancellation),
             CpuGraph<double> @double => @double.Diffuse(classIndex, classes, options, progress, cancellation),
+            ICpuOperatorGraph other => other.Diffuse(classIndex, classes, options, progress, cancellation),
             _ => throw new ArgumentException($"the graph was built by another engine ({graph.GetType().Name}), not by the CPU engine", nameof(graph)),
         };
     }
@@ -68,6 +69,7 @@ public sealed class CpuEngine : IDiffusionEngine
         {
             CpuGraph<float> single => single.Diffuse(classIndex, classes, options, progress, cancellation, start),
             CpuGraph<double> @double => @double.Diffuse(classIndex, classes, options, progress, cancellation, start),
+            ICpuOperatorGraph other => other.Diffuse(classIndex, classes, options, progress, cancellation, start),
             _ => throw new ArgumentException($"the graph was built by another engine ({graph.GetType().Name}), not by the CPU engine", nameof(graph)),
         };
     }
@@ -81,6 +83,7 @@ public sealed class CpuEngine : IDiffusionEngine
         {
             CpuGraph<float> single => single.PredictProba(fitted, newFeatures, cancellation),
             CpuGraph<double> @double => @double.PredictProba(fitted, newFeatures, cancellation),
+            ICpuOperatorGraph other => other.PredictProba(fitted, newFeatures, cancellation),
             _ => throw new ArgumentException($"the graph was built by another engine ({graph?.GetType().Name}), not by the CPU engine", nameof(graph)),
         };
     }
@@ -141,6 +144,9 @@ internal sealed class CpuGraph<T> : IAffinityGraph where T : unmanaged, IFloatin
     public PackedRows<T> Packed { get; }
     public IDiffusionOperator Operator { get; }
 
+    /// <summary>The original index of each operator row (null: the original order).</summary>
+    internal int[]? Order => _order;
+
     private readonly DistanceCache<T>? _cache;
 
     /// <summary>Training rows whose distances to all rows are cached (rbf).</summary>
@@ -163,8 +169,9 @@ internal sealed class CpuGraph<T> : IAffinityGraph where T : unmanaged, IFloatin
             progress?.Report(new StageProgress("graph", 0, n, double.NaN));
             var rowsDone = progress is null ? null : new Progress<long>(done => progress.Report(new StageProgress("graph", done, n, double.NaN)));
             var columns = new KnnSearch.Columns<T>(packed, order, new TileBounds<T>(packed, PackedRows<T>.RoundTile(columnTile)), features);
-            var neighbours = KnnSearch.Search(columns, packed, order, features, options.NNeighbors, rowTile, rowsDone, cancellation);
-            var knn = new KnnOperator(neighbours, n, options.NNeighbors, options.Model);
+            int searched = GraphKnn.SearchCount(options);
+            var neighbours = KnnSearch.Search(columns, packed, order, features, searched, rowTile, rowsDone, cancellation);
+            var knn = GraphKnn.CreateOperator(neighbours, searched, features, options);
             // The knn operator works on the original rows: only the search used the spatial order.
             return new CpuGraph<T>(options, centre, null, packed, knn, null, columns, rowTile, null);
         }
@@ -235,9 +242,7 @@ internal sealed class CpuGraph<T> : IAffinityGraph where T : unmanaged, IFloatin
             Parallel.For(0, m, q =>
             {
                 var row = result.AsSpan(q * classes, classes);
-                foreach (int j in neighbours.AsSpan(q * k, k))
-                    for (int c = 0; c < classes; c++) row[c] += distributions[(long)j * classes + c];
-                FixedPointLoop.NormaliseRow(row, row);
+                GraphKnn.PredictRow(Options, _knnColumns!.Features, newFeatures, q, neighbours.AsSpan(q * k, k), distributions, classes, row);
             });
             return result;
         }

@@ -57,6 +57,18 @@ public sealed record DiffusionOptions
     /// cut every point keeps its nearest neighbours, however far.</summary>
     public bool Float64UnderflowCut { get; init; } = true;
 
+    /// <summary>The knn kernel's graph: scikit-learn's directed one (default), or the union or mutual symmetric one.</summary>
+    public KnnGraphKind KnnGraph { get; init; } = KnnGraphKind.Directed;
+
+    /// <summary>Whether a point is one of its own k neighbours (scikit-learn: included, the default).</summary>
+    public KnnSelfLoops KnnSelfLoops { get; init; } = KnnSelfLoops.Include;
+
+    /// <summary>Weights of the knn edges: 1 (scikit-learn's connectivity, the default) or exp(-gamma r) (rbf).</summary>
+    public KnnWeights KnnWeights { get; init; } = KnnWeights.Connectivity;
+
+    /// <summary>True when the knn graph is scikit-learn's (directed, the point itself included, connectivity).</summary>
+    public bool HasScikitLearnKnnGraph => KnnGraph == KnnGraphKind.Directed && KnnSelfLoops == KnnSelfLoops.Include && KnnWeights == KnnWeights.Connectivity;
+
     /// <summary>Tile sizes forced for tests (null: chosen by the engine).</summary>
     public int? RowTile { get; init; }
     public int? ColumnTile { get; init; }
@@ -83,6 +95,11 @@ public sealed record DiffusionOptions
                 throw new InvalidParameterException("n_neighbors", NNeighbors,
                     $"smaller than the number of samples ({nSamples.ToString(CultureInfo.InvariantCulture)})");
         }
+        if (!Enum.IsDefined(KnnGraph)) throw new InvalidParameterException("knn_graph", KnnGraph.ToString(), "'directed', 'union' or 'mutual'");
+        if (!Enum.IsDefined(KnnSelfLoops)) throw new InvalidParameterException("knn_self_loops", KnnSelfLoops.ToString(), "'include' or 'drop'");
+        if (!Enum.IsDefined(KnnWeights)) throw new InvalidParameterException("knn_weights", KnnWeights.ToString(), "'connectivity' or 'rbf'");
+        if (Kernel == AffinityKernel.Knn && KnnWeights == KnnWeights.Rbf && !(double.IsFinite(Gamma) && Gamma > 0))
+            throw new InvalidParameterException("gamma", Gamma, "a float in the range (0, inf) (it sets the rbf weights of the knn edges)");
         if (Model == DiffusionModel.Spreading && !(Alpha > 0 && Alpha < 1))
             throw new InvalidParameterException("alpha", Alpha, "a float in the range (0, 1)");
         if (MaxIter < 1) throw new InvalidParameterException("max_iter", MaxIter, "an int in the range [1, inf)");

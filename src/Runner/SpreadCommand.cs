@@ -13,7 +13,7 @@ public static class SpreadCommand
 {
     public static Command Create(TextWriter stderr, CancellationToken cancellation)
     {
-        var data = new Option<string>("--data") { Description = "Features: X.csv, X.csv.gz or X.npy (n rows, d columns).", Required = true };
+        var data = new Option<string?>("--data") { Description = "Features: X.csv, X.csv.gz or X.npy (n rows, d columns); --data, --graph or both." };
         var labels = new Option<string>("--labels") { Description = "Labels: y.csv (one integer per line) or y.npy; -1 = unlabeled.", Required = true };
         var output = new Option<string>("--out") { Description = "Output directory (created if missing).", Required = true };
         var model = new Option<string>("--model") { Description = "spreading (LabelSpreading) or propagation (LabelPropagation).", DefaultValueFactory = _ => "spreading" };
@@ -39,8 +39,15 @@ public static class SpreadCommand
         {
             data, labels, output, model, kernel, gamma, neighbours, alpha, maxIter, tol, solver, engine, precision, memoryLimit, truth, noCut,
         };
+        var graphOptions = new GraphCliOptions();
+        graphOptions.AddTo(command);
         command.SetAction(parsed =>
         {
+            if (parsed.GetValue(data) is null && parsed.GetValue(graphOptions.Graph) is null)
+            {
+                stderr.WriteLine("gpuspread: spread needs --data (features), --graph (an edge list) or both.");
+                return ExitCodes.BadInput;
+            }
             var spreading = parsed.GetValue(model) == "spreading";
             long? limit = null;
             if (parsed.GetValue(memoryLimit) is { } limitText)
@@ -65,6 +72,11 @@ public static class SpreadCommand
                 Float64UnderflowCut = !parsed.GetValue(noCut),
             };
             if (parsed.GetValue(maxIter) is { } iterations) options = options with { MaxIter = iterations };
+            options = graphOptions.WithKnnOptions(parsed, options);
+            if (parsed.GetValue(graphOptions.Graph) is not null || !options.HasScikitLearnKnnGraph)
+                return GraphSpread.Run(parsed.GetValue(data), parsed.GetValue(graphOptions.Graph), parsed.GetValue(graphOptions.GraphDirected),
+                    graphOptions.Combination(parsed), parsed.GetValue(labels)!, parsed.GetValue(output)!, options, parsed.GetValue(engine)!,
+                    parsed.GetValue(truth), stderr, cancellation);
             return Run(parsed.GetValue(data)!, parsed.GetValue(labels)!, parsed.GetValue(output)!, options,
                 parsed.GetValue(engine)!, parsed.GetValue(truth), stderr, cancellation);
         });

@@ -1,0 +1,237 @@
+namespace GpuSpread.Engine.Cpu;
+
+/// <summary>
+/// A sparse weighted matrix in CSR form with log-weights (<c>W_ij = exp(LogWeights[e])</c>), so that weights
+/// such as exp(-gamma r) on far kNN edges never underflow. Columns are strictly increasing within a row; the
+/// diagonal may be stored (the kNN graph with the point itself included).
+/// </summary>
+internal sealed record LogCsr(int Rows, int[] RowStart, int[] Columns, double[] LogWeights)
+{
+    public int Entries => Columns.Length;
+
+    /// <summary>The log-weight of (i, j), or -inf when absent.</summary>
+    public double LogWeight(int i, int j)
+    {
+        int at = Array.BinarySearch(Columns, RowStart[i], RowStart[i + 1] - RowStart[i], j);
+        return at >= 0 ? LogWeights[at] : double.NegativeInfinity;
+    }
+
+    public static LogCsr FromGraph(Graphs.SparseGraph graph) =>
+        new(graph.Nodes, graph.RowStart, graph.Columns, Array.ConvertAll(graph.Weights, Math.Log));
+
+    /// <summary>Builds from (row, column, log-weight) triples; repeated pairs are merged by <paramref name="merge"/>.</summary>
+    public static LogCsr FromTriples(int rows, List<(int Row, int Column, double LogWeight)> triples, Func<double, double, double> merge)
+    {
+        triples.Sort((x, y) => x.Row != y.Row ? x.Row.CompareTo(y.Row) : x.Column.CompareTo(y.Column));
+        var rowStart = new int[rows + 1];
+        var columns = new List<int>(triples.Count);
+        var logWeights = new List<double>(triples.Count);
+        int previousRow = -1, previousColumn = -1;
+        foreach (var (row, column, logWeight) in triples)
+        {
+            if (row == previousRow && column == previousColumn)
+            {
+                logWeights[^1] = merge(logWeights[^1], logWeight);
+                continue;
+            }
+            columns.Add(column);
+            logWeights.Add(logWeight);
+            rowStart[row + 1]++;
+            (previousRow, previousColumn) = (row, column);
+        }
+        for (int i = 0; i < rows; i++) rowStart[i + 1] += rowStart[i];
+        return new LogCsr(rows, rowStart, [.. columns], [.. logWeights]);
+    }
+
+    /// <summary>The matrix relabelled so that new row p is old row <paramref name="order"/>[p] (columns alike).</summary>
+    public LogCsr Permuted(int[] order)
+    {
+        var position = new int[Rows];
+        for (int p = 0; p < Rows; p++) position[order[p]] = p;
+        var triples = new List<(int, int, double)>(Entries);
+        for (int i = 0; i < Rows; i++)
+            for (int e = RowStart[i]; e < RowStart[i + 1]; e++)
+                triples.Add((position[i], position[Columns[e]], LogWeights[e]));
+        return FromTriples(Rows, triples, (a, _) => a);
+    }
+
+    /// <summary>log(exp(a) + exp(b)) without overflow or underflow.</summary>
+    public static double LogAdd(double a, double b)
+    {
+        if (double.IsNegativeInfinity(a)) return b;
+        if (double.IsNegativeInfinity(b)) return a;
+        double max = Math.Max(a, b);
+        return max + Math.Log(Math.Exp(a - max) + Math.Exp(b - max));
+    }
+}
+
+/// <summary>
+/// The operators of any sparse weighted W, scikit-learn's semantics (the ones <see cref="KnnOperator"/> has for
+/// its 0/1 lists): spreading drops the diagonal and normalises by the column sums of the rest (in-degrees; the
+/// degrees of a symmetric graph), a zero degree counting as 1, so <c>S = D^-1/2 W' D^-1/2</c> and an isolated
+/// node keeps an all-zero row; propagation applies W with its diagonal as stored (the loop's row normalisation
+/// makes it <c>T = W / rowsum(W)</c>). Everything is in log space and float64:
+/// <c>(S F)_i = exp(-log(d_i)/2) sum_j exp(a_ij + l_j - log(d_j)/2) G_j</c>, shifted by the row's largest term.
+/// </summary>
+internal sealed class CsrOperator : IDiffusionOperator
+{
+    private const int RowsPerBlock = 256;
+    private readonly DiffusionModel _model;
+    private readonly double[] _halfLogInverseDegree;
+
+    public CsrOperator(LogCsr matrix, DiffusionModel model)
+    {
+        Matrix = matrix;
+        _model = model;
+        Rows = matrix.Rows;
+        _halfLogInverseDegree = new double[Rows];
+        if (model != DiffusionModel.Spreading) return;
+        // In-degrees of W' in log form: a column maximum, then the shifted sum.
+        var maxima = new double[Rows];
+        Array.Fill(maxima, double.NegativeInfinity);
+        for (int i = 0; i < Rows; i++)
+            for (int e = matrix.RowStart[i]; e < matrix.RowStart[i + 1]; e++)
+                if (matrix.Columns[e] != i) maxima[matrix.Columns[e]] = Math.Max(maxima[matrix.Columns[e]], matrix.LogWeights[e]);
+        var sums = new double[Rows];
+        for (int i = 0; i < Rows; i++)
+            for (int e = matrix.RowStart[i]; e < matrix.RowStart[i + 1]; e++)
+            {
+                int j = matrix.Columns[e];
+                if (j != i && !double.IsNegativeInfinity(maxima[j])) sums[j] += Math.Exp(matrix.LogWeights[e] - maxima[j]);
+            }
+        for (int j = 0; j < Rows; j++)
+        {
+            double logDegree = double.IsNegativeInfinity(maxima[j]) || sums[j] == 0 ? 0 : maxima[j] + Math.Log(sums[j]);
+            _halfLogInverseDegree[j] = -0.5 * logDegree;
+        }
+    }
+
+    public LogCsr Matrix { get; }
+    public int Rows { get; }
+    public int PaddedRows => Rows;
+
+    public void Apply(double[] logScale, double[] g, int width, double[] outLog, double[] outSum, CancellationToken cancellation)
+    {
+        bool spreading = _model == DiffusionModel.Spreading;
+        var m = Matrix;
+        Parallel.For(0, (Rows + RowsPerBlock - 1) / RowsPerBlock, new ParallelOptions { CancellationToken = cancellation }, block =>
+        {
+            int end = Math.Min(Rows, (block + 1) * RowsPerBlock);
+            for (int i = block * RowsPerBlock; i < end; i++)
+            {
+                int first = m.RowStart[i], last = m.RowStart[i + 1];
+                double max = double.NegativeInfinity;
+                for (int e = first; e < last; e++)
+                {
+                    int j = m.Columns[e];
+                    if (!(spreading && j == i)) max = Math.Max(max, m.LogWeights[e] + logScale[j] + _halfLogInverseDegree[j]);
+                }
+                var sum = outSum.AsSpan(i * width, width);
+                sum.Clear();
+                outLog[i] = max;
+                if (double.IsNegativeInfinity(max)) continue;
+                for (int e = first; e < last; e++)
+                {
+                    int j = m.Columns[e];
+                    if (spreading && j == i) continue;
+                    double weight = Math.Exp(m.LogWeights[e] + logScale[j] + _halfLogInverseDegree[j] - max);
+                    if (weight == 0) continue;
+                    var source = g.AsSpan(j * width, width);
+                    for (int c = 0; c < width; c++) sum[c] += weight * source[c];
+                }
+                outLog[i] += _halfLogInverseDegree[i];
+            }
+        });
+    }
+}
+
+/// <summary>
+/// <c>(1 - mu) A + mu B</c> for two operators on the same rows: spreading mixes the two S as they are; propagation
+/// mixes the row-normalised T of each (their row sums taken once, by applying each operator to a column of ones),
+/// a row that one graph leaves empty taking all its weight from the other.
+/// </summary>
+internal sealed class CombinedOperator : IDiffusionOperator
+{
+    private readonly IDiffusionOperator _first;
+    private readonly IDiffusionOperator _second;
+    private readonly double _logFirst;
+    private readonly double _logSecond;
+    private readonly double[]? _firstLogRowSum;
+    private readonly double[]? _secondLogRowSum;
+    private double[] _scratchLog = [];
+    private double[] _scratchSum = [];
+
+    public CombinedOperator(IDiffusionOperator first, IDiffusionOperator second, double mu, DiffusionModel model, CancellationToken cancellation)
+    {
+        if (second.Rows != first.Rows || second.PaddedRows > first.PaddedRows)
+            throw new ArgumentException($"the operators have {first.Rows} and {second.Rows} rows; they must have the same", nameof(second));
+        _first = first;
+        _second = second;
+        _logFirst = Math.Log(1 - mu);
+        _logSecond = Math.Log(mu);
+        if (model == DiffusionModel.Propagation)
+        {
+            _firstLogRowSum = LogRowSums(first, cancellation);
+            _secondLogRowSum = LogRowSums(second, cancellation);
+        }
+    }
+
+    public int Rows => _first.Rows;
+    public int PaddedRows => _first.PaddedRows;
+
+    /// <summary>log of each row sum of W, by applying the operator to F = 1 (one column).</summary>
+    private static double[] LogRowSums(IDiffusionOperator op, CancellationToken cancellation)
+    {
+        int width = FixedPointLoop.Width(1);
+        var logScale = new double[op.PaddedRows];
+        for (int j = op.Rows; j < logScale.Length; j++) logScale[j] = double.NegativeInfinity;
+        var g = new double[(long)op.PaddedRows * width];
+        for (int j = 0; j < op.Rows; j++) g[(long)j * width] = 1;
+        var outLog = new double[op.PaddedRows];
+        var outSum = new double[(long)op.PaddedRows * width];
+        op.Apply(logScale, g, width, outLog, outSum, cancellation);
+        var result = new double[op.Rows];
+        for (int i = 0; i < op.Rows; i++)
+        {
+            double sum = outSum[(long)i * width];
+            result[i] = sum > 0 && !double.IsNegativeInfinity(outLog[i]) ? outLog[i] + Math.Log(sum) : double.NegativeInfinity;
+        }
+        return result;
+    }
+
+    public void Apply(double[] logScale, double[] g, int width, double[] outLog, double[] outSum, CancellationToken cancellation)
+    {
+        if (_scratchLog.Length != PaddedRows) _scratchLog = new double[PaddedRows];
+        if (_scratchSum.Length != (long)PaddedRows * width) _scratchSum = new double[(long)PaddedRows * width];
+        _first.Apply(logScale, g, width, outLog, outSum, cancellation);
+        _second.Apply(logScale, g, width, _scratchLog, _scratchSum, cancellation);
+        Parallel.For(0, Rows, new ParallelOptions { CancellationToken = cancellation }, i =>
+        {
+            double a = outLog[i], b = _scratchLog[i];
+            double shareA = _logFirst, shareB = _logSecond;
+            if (_firstLogRowSum is not null)
+            {
+                bool emptyA = double.IsNegativeInfinity(_firstLogRowSum[i]), emptyB = double.IsNegativeInfinity(_secondLogRowSum![i]);
+                a = emptyA ? double.NegativeInfinity : a - _firstLogRowSum[i];
+                b = emptyB ? double.NegativeInfinity : b - _secondLogRowSum[i];
+                if (emptyA) shareB = 0;
+                if (emptyB) shareA = 0;
+            }
+            a += shareA;
+            b += shareB;
+            double max = Math.Max(a, b);
+            var sum = outSum.AsSpan(i * width, width);
+            if (double.IsNegativeInfinity(max) || double.IsNaN(max))
+            {
+                outLog[i] = double.NegativeInfinity;
+                sum.Clear();
+                return;
+            }
+            double wa = double.IsNegativeInfinity(a) ? 0 : Math.Exp(a - max);
+            double wb = double.IsNegativeInfinity(b) ? 0 : Math.Exp(b - max);
+            var other = _scratchSum.AsSpan(i * width, width);
+            for (int c = 0; c < width; c++) sum[c] = wa * sum[c] + wb * other[c];
+            outLog[i] = max;
+        });
+    }
+}

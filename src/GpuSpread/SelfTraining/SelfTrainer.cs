@@ -1,0 +1,247 @@
+namespace GpuSpread.SelfTraining;
+
+/// <summary>How the confidence a row needs to be adopted is set.</summary>
+public enum ThresholdRule
+{
+    /// <summary>One threshold tau for every class (classic self-training / pseudo-labeling).</summary>
+    Fixed,
+
+    /// <summary>
+    /// FlexMatch's class-adaptive thresholds (Zhang et al., "FlexMatch: Boosting Semi-Supervised Learning with
+    /// Curriculum Pseudo Labeling", NeurIPS 2021, eqs. 6, 7 and 11 with the convex mapping of section 3.3):
+    /// <c>sigma_c</c> = unlabeled rows predicted as c with confidence above tau;
+    /// <c>beta_c = sigma_c / max(max_c' sigma_c', N - sum_c' sigma_c')</c> (the warm-up: N - sum sigma are the unused
+    /// rows, those not yet predicted above tau; without the warm-up the denominator is max sigma);
+    /// <c>T_c = M(beta_c) tau</c> with <c>M(x) = x / (2 - x)</c>.
+    /// </summary>
+    FlexMatch,
+}
+
+/// <summary>The loop's own parameters (the model's are a <see cref="DiffusionOptions"/>).</summary>
+public sealed record SelfTrainingOptions
+{
+    public ThresholdRule Rule { get; init; } = ThresholdRule.Fixed;
+
+    /// <summary>tau: the fixed threshold, or FlexMatch's upper threshold.</summary>
+    public double Threshold { get; init; } = 0.95;
+
+    /// <summary>Refits after the first: the loop also stops when a round adopts nothing new.</summary>
+    public int MaxRounds { get; init; } = 10;
+
+    /// <summary>FlexMatch's threshold warm-up (the unused rows in beta's denominator).</summary>
+    public bool WarmUp { get; init; } = true;
+
+    /// <summary>
+    /// False (default): a pseudo-label, once adopted, is kept to the end (scikit-learn's SelfTrainingClassifier).
+    /// True: every round re-decides all pseudo-labels from the latest fit, as FlexMatch does at every step, so one
+    /// whose confidence falls below its class's threshold is dropped and one whose class changes is relabeled.
+    /// </summary>
+    public bool Revise { get; init; }
+
+    public void Validate()
+    {
+        if (!Enum.IsDefined(Rule)) throw new InvalidParameterException("rule", Rule.ToString(), "'fixed' or 'flexmatch'");
+        if (!(Threshold > 0 && Threshold <= 1)) throw new InvalidParameterException("threshold", Threshold, "a float in the range (0, 1]");
+        if (MaxRounds < 1) throw new InvalidParameterException("max_rounds", MaxRounds, "an int in the range [1, inf)");
+    }
+}
+
+/// <summary>One round: the thresholds computed from the previous fit, what was adopted, and the refit.</summary>
+/// <param name="Round">1-based; round 0 is the fit on the true labels alone.</param>
+/// <param name="Thresholds">Per class (in class-index order), the confidence a row needed.</param>
+/// <param name="Adopted">Rows newly pseudo-labeled this round.</param>
+/// <param name="Dropped">Pseudo-labels removed this round (only when revising).</param>
+/// <param name="Relabeled">Pseudo-labels whose class changed this round (only when revising).</param>
+/// <param name="PseudoLabeled">Rows pseudo-labeled after the round.</param>
+/// <param name="AdoptedAccuracy">With an answer key: the fraction of this round's new pseudo-labels that are right (null when none).</param>
+/// <param name="PseudoAccuracy">With an answer key: the fraction of all current pseudo-labels that are right.</param>
+/// <param name="Accuracy">With an answer key: the refit's accuracy on the rows without a true label.</param>
+public sealed record SelfTrainingRound(int Round, double[] Thresholds, int Adopted, int Dropped, int Relabeled, int PseudoLabeled,
+    double? AdoptedAccuracy, double? PseudoAccuracy, double? Accuracy, int NIter, bool Converged, double Seconds);
+
+/// <summary>Why the loop ended.</summary>
+public enum SelfTrainingStop { NothingAdopted, NoUnlabeledLeft, MaxRounds }
+
+/// <summary>The outcome, pseudo-labels kept apart from the true labels.</summary>
+/// <param name="PseudoLabels">Per row, the class index of its pseudo-label, or -1 (true labels are not repeated here).</param>
+/// <param name="AdoptionRound">Per row, the round its current pseudo-label was adopted in, or 0.</param>
+/// <param name="AdoptionConfidence">Per row, its top probability when adopted (0 when not pseudo-labeled).</param>
+/// <param name="Initial">The fit on the true labels alone.</param>
+/// <param name="Final">The last fit (true and pseudo-labels).</param>
+/// <param name="InitialAccuracy">With an answer key: the initial fit's accuracy on the rows without a true label.</param>
+public sealed record SelfTrainingResult(int[] PseudoLabels, int[] AdoptionRound, double[] AdoptionConfidence, DiffusionResult Initial,
+    DiffusionResult Final, double? InitialAccuracy, IReadOnlyList<SelfTrainingRound> Rounds, SelfTrainingStop Stop)
+{
+    public int PseudoLabeledCount => PseudoLabels.Count(p => p >= 0);
+}
+
+/// <summary>
+/// Self-training over a graph built once: fit on the true labels, adopt as pseudo-labels the rows without a true
+/// label whose top probability reaches their predicted class's threshold (and is not zero), refit with them as
+/// labels (<see cref="IDiffusionEngine.Diffuse"/> on the same <see cref="IAffinityGraph"/>), repeat.
+/// </summary>
+public static class SelfTrainer
+{
+    /// <param name="classIndex">Per row, the class index of its true label, or -1.</param>
+    /// <param name="truth">Optional answer key (class indices, -1 where unknown) for the per-round accuracies.</param>
+    public static SelfTrainingResult Run(IDiffusionEngine engine, IAffinityGraph graph, ReadOnlySpan<int> classIndex, int classes,
+        DiffusionOptions options, SelfTrainingOptions selfTraining, ReadOnlySpan<int> truth = default,
+        Action<SelfTrainingRound>? roundDone = null, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(engine);
+        ArgumentNullException.ThrowIfNull(graph);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(selfTraining);
+        selfTraining.Validate();
+        int n = graph.Rows;
+        if (classIndex.Length != n) throw new ArgumentException($"expected {n} class indices, got {classIndex.Length}", nameof(classIndex));
+        if (!truth.IsEmpty && truth.Length != n) throw new ArgumentException($"expected {n} answers, got {truth.Length}", nameof(truth));
+        int[] labels = classIndex.ToArray();
+        int[] answers = truth.ToArray();
+        bool[] unlabeled = labels.Select(l => l < 0).ToArray();
+        var pseudo = Enumerable.Repeat(-1, n).ToArray();
+        var round = new int[n];
+        var confidence = new double[n];
+
+        var initial = engine.Diffuse(graph, labels, classes, options, null, cancellation);
+        double? initialAccuracy = answers.Length == 0 ? null : Accuracy(initial.Distributions, classes, unlabeled, answers);
+        var current = initial;
+        var rounds = new List<SelfTrainingRound>();
+        var stop = SelfTrainingStop.MaxRounds;
+        for (int r = 1; r <= selfTraining.MaxRounds; r++)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var (top, best) = TopClasses(current.Distributions, n, classes);
+            double[] thresholds = Thresholds(selfTraining, top, best, unlabeled, classes);
+            int adopted = 0, dropped = 0, relabeled = 0, adoptedRight = 0, adoptedKnown = 0, candidates = 0;
+            for (int i = 0; i < n; i++)
+            {
+                if (!unlabeled[i]) continue;
+                bool confident = top[i] > 0 && top[i] >= thresholds[best[i]];
+                if (pseudo[i] >= 0 && !selfTraining.Revise) continue;
+                candidates++;
+                if (pseudo[i] >= 0)
+                {
+                    if (!confident)
+                    {
+                        pseudo[i] = -1;
+                        round[i] = 0;
+                        confidence[i] = 0;
+                        dropped++;
+                    }
+                    else if (best[i] != pseudo[i])
+                    {
+                        pseudo[i] = best[i];
+                        round[i] = r;
+                        confidence[i] = top[i];
+                        relabeled++;
+                    }
+                    continue;
+                }
+                if (!confident) continue;
+                pseudo[i] = best[i];
+                round[i] = r;
+                confidence[i] = top[i];
+                adopted++;
+                if (answers.Length > 0 && answers[i] >= 0)
+                {
+                    adoptedKnown++;
+                    if (answers[i] == best[i]) adoptedRight++;
+                }
+            }
+            if (candidates == 0)
+            {
+                stop = SelfTrainingStop.NoUnlabeledLeft;
+                break;
+            }
+            if (adopted + dropped + relabeled == 0)
+            {
+                stop = SelfTrainingStop.NothingAdopted;
+                break;
+            }
+            var fitLabels = (int[])labels.Clone();
+            for (int i = 0; i < n; i++) if (pseudo[i] >= 0) fitLabels[i] = pseudo[i];
+            current = engine.Diffuse(graph, fitLabels, classes, options, null, cancellation);
+            int pseudoCount = pseudo.Count(p => p >= 0);
+            double? pseudoAccuracy = null, accuracy = null, adoptedAccuracy = null;
+            if (answers.Length > 0)
+            {
+                int known = 0, right = 0;
+                for (int i = 0; i < n; i++)
+                    if (pseudo[i] >= 0 && answers[i] >= 0)
+                    {
+                        known++;
+                        if (answers[i] == pseudo[i]) right++;
+                    }
+                pseudoAccuracy = known == 0 ? null : (double)right / known;
+                adoptedAccuracy = adoptedKnown == 0 ? null : (double)adoptedRight / adoptedKnown;
+                accuracy = Accuracy(current.Distributions, classes, unlabeled, answers);
+            }
+            var report = new SelfTrainingRound(r, thresholds, adopted, dropped, relabeled, pseudoCount, adoptedAccuracy, pseudoAccuracy, accuracy,
+                current.NIter, current.Converged, clock.Elapsed.TotalSeconds);
+            rounds.Add(report);
+            roundDone?.Invoke(report);
+        }
+        return new SelfTrainingResult(pseudo, round, confidence, initial, current, initialAccuracy, rounds, stop);
+    }
+
+    /// <summary>Per row, the largest probability and its class (the first on ties).</summary>
+    public static (double[] Top, int[] Best) TopClasses(double[] distributions, int n, int classes)
+    {
+        var top = new double[n];
+        var best = new int[n];
+        for (int i = 0; i < n; i++)
+        {
+            var row = distributions.AsSpan(i * classes, classes);
+            int b = 0;
+            for (int c = 1; c < classes; c++) if (row[c] > row[b]) b = c;
+            top[i] = row[b];
+            best[i] = b;
+        }
+        return (top, best);
+    }
+
+    /// <summary>The per-class thresholds of <paramref name="options"/>'s rule, from the rows without a true label.</summary>
+    public static double[] Thresholds(SelfTrainingOptions options, double[] top, int[] best, bool[] unlabeled, int classes)
+    {
+        double tau = options.Threshold;
+        var thresholds = new double[classes];
+        if (options.Rule == ThresholdRule.Fixed)
+        {
+            Array.Fill(thresholds, tau);
+            return thresholds;
+        }
+        // FlexMatch: sigma_c, the learning effect of class c; the unused rows are those not above tau.
+        var sigma = new int[classes];
+        int unlabeledCount = 0;
+        for (int i = 0; i < top.Length; i++)
+        {
+            if (!unlabeled[i]) continue;
+            unlabeledCount++;
+            if (top[i] > tau) sigma[best[i]]++;
+        }
+        int unused = unlabeledCount - sigma.Sum();
+        double denominator = Math.Max(sigma.Max(), options.WarmUp ? unused : 0);
+        for (int c = 0; c < classes; c++)
+        {
+            double beta = denominator == 0 ? 0 : sigma[c] / denominator;
+            thresholds[c] = beta / (2 - beta) * tau;
+        }
+        return thresholds;
+    }
+
+    private static double Accuracy(double[] distributions, int classes, bool[] unlabeled, int[] answers)
+    {
+        var (_, best) = TopClasses(distributions, unlabeled.Length, classes);
+        int scored = 0, right = 0;
+        for (int i = 0; i < unlabeled.Length; i++)
+        {
+            if (!unlabeled[i] || answers[i] < 0) continue;
+            scored++;
+            // An all-zero row predicts class 0, as the estimators' transduction does.
+            if (best[i] == answers[i]) right++;
+        }
+        return scored == 0 ? 1 : (double)right / scored;
+    }
+}

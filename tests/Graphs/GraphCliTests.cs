@@ -1,0 +1,187 @@
+using System.Globalization;
+using System.Text.Json;
+using GpuSpread.IO;
+using GpuSpread.Runner;
+
+namespace GpuSpread.Tests.Graphs;
+
+/// <summary><c>gpuspread spread --graph</c> and the kNN options, in-process: outputs, exit codes, messages.</summary>
+public sealed class GraphCliTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("gpuspread-graph-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    private string PathOf(string name) => Path.Combine(_directory, name);
+
+    private static (int Code, string Stdout, string Stderr) Run(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int code = GpuSpread.Runner.Cli.Run(args, stdout, stderr);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    /// <summary>Two chains of 10 nodes (0-9 and 10-19), joined by nothing; 0 is class 4, 19 is class 9; node 20 is isolated.</summary>
+    private (string Edges, string Labels) WriteChains()
+    {
+        var lines = new List<string> { "source,target,weight" };
+        for (int i = 0; i < 9; i++) lines.Add($"{i},{i + 1},1");
+        for (int i = 10; i < 19; i++) lines.Add($"{i + 1},{i},2"); // listed backwards: symmetrised anyway
+        File.WriteAllLines(PathOf("edges.csv"), lines);
+        var y = Enumerable.Repeat(-1, 21).ToArray();
+        y[0] = 4;
+        y[19] = 9;
+        File.WriteAllLines(PathOf("y.csv"), y.Select(v => v.ToString(CultureInfo.InvariantCulture)));
+        return (PathOf("edges.csv"), PathOf("y.csv"));
+    }
+
+    private string WriteFeatures()
+    {
+        var x = new double[21 * 2];
+        for (int i = 0; i < 21; i++)
+        {
+            x[2 * i] = i < 10 ? i * 0.1 : 5 + i * 0.1;
+            x[2 * i + 1] = 0.05 * (i % 3);
+        }
+        NpyWriter.Write(PathOf("X.npy"), x, 21, 2);
+        return PathOf("X.npy");
+    }
+
+    [Theory]
+    [InlineData("spreading")]
+    [InlineData("propagation")]
+    public void SpreadsOverAGraph(string model)
+    {
+        var (edges, labels) = WriteChains();
+        string output = PathOf("out");
+        var (code, _, stderr) = Run("spread", "--graph", edges, "--labels", labels, "--out", output, "--model", model, "--alpha", "0.9",
+            "--max-iter", "2000", "--tol", "1e-9", "--engine", "cpu");
+        Assert.True(code == ExitCodes.Success, stderr);
+        var predictions = File.ReadAllLines(Path.Combine(output, "predictions.csv"));
+        Assert.All(predictions.Take(10), p => Assert.Equal("4", p));
+        Assert.All(predictions.Skip(10).Take(10), p => Assert.Equal("9", p));
+        Assert.Equal("4", predictions[20]); // isolated: all zero, classes[0]
+        var distributions = File.ReadAllLines(Path.Combine(output, "distributions.csv"));
+        Assert.Equal("0,0", distributions[21]);
+        using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "summary.json")));
+        var root = summary.RootElement;
+        Assert.Equal("graph", root.GetProperty("input").GetString());
+        Assert.Equal(21, root.GetProperty("n").GetInt32());
+        Assert.False(root.TryGetProperty("d", out _));
+        Assert.Equal(36, root.GetProperty("graph_entries").GetInt32());
+        Assert.Equal(1, root.GetProperty("graph_isolated_nodes").GetInt32());
+        Assert.True(root.GetProperty("converged").GetBoolean());
+        Assert.Empty(Directory.GetFiles(output, ".*"));
+    }
+
+    [Theory]
+    [InlineData("operators", "rbf")]
+    [InlineData("operators", "knn")]
+    [InlineData("weights", "knn")]
+    public void CombinesFeaturesAndAGraph(string combine, string kernel)
+    {
+        var (edges, labels) = WriteChains();
+        string data = WriteFeatures();
+        string output = PathOf("out");
+        var (code, _, stderr) = Run("spread", "--data", data, "--graph", edges, "--labels", labels, "--out", output, "--kernel", kernel,
+            "--gamma", "2", "--n-neighbors", "4", "--combine", combine, "--graph-weight", "0.5", "--truth", labels, "--engine", "auto");
+        Assert.True(code == ExitCodes.Success, stderr);
+        Assert.Contains("engine auto: using the CPU engine", stderr);
+        using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "summary.json")));
+        Assert.Equal("features+graph", summary.RootElement.GetProperty("input").GetString());
+        Assert.Equal(combine, summary.RootElement.GetProperty("combine").GetString());
+        Assert.Equal(0.5, summary.RootElement.GetProperty("graph_weight").GetDouble());
+    }
+
+    [Fact]
+    public void KnnOptionsRunAndAreRecorded()
+    {
+        var (_, labels) = WriteChains();
+        string data = WriteFeatures();
+        string output = PathOf("out");
+        var (code, _, stderr) = Run("spread", "--data", data, "--labels", labels, "--out", output, "--kernel", "knn", "--n-neighbors", "3",
+            "--knn-graph", "union", "--knn-self-loops", "drop", "--knn-weights", "rbf", "--gamma", "1", "--engine", "cpu");
+        Assert.True(code == ExitCodes.Success, stderr);
+        using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "summary.json")));
+        var root = summary.RootElement;
+        Assert.Equal("union", root.GetProperty("knn_graph").GetString());
+        Assert.Equal("drop", root.GetProperty("knn_self_loops").GetString());
+        Assert.Equal("rbf", root.GetProperty("knn_weights").GetString());
+        var predictions = File.ReadAllLines(Path.Combine(output, "predictions.csv"));
+        Assert.Equal("4", predictions[0]);
+        Assert.Equal("9", predictions[19]);
+    }
+
+    [Theory]
+    [InlineData("gpu", "--graph")]
+    [InlineData("gpu-sim", "--graph")]
+    [InlineData("gpu", "--knn-graph")]
+    public void TheGpuEngineRefusesGraphInputWithExitOne(string engine, string option)
+    {
+        var (edges, labels) = WriteChains();
+        string[] input = option == "--graph"
+            ? ["--graph", edges]
+            : ["--data", WriteFeatures(), "--kernel", "knn", "--knn-graph", "union"];
+        var (code, _, stderr) = Run(["spread", .. input, "--labels", labels, "--out", PathOf("out"), "--engine", engine]);
+        Assert.Equal(ExitCodes.Failure, code);
+        Assert.Contains($"--engine {engine}", stderr);
+        Assert.Contains(option, stderr);
+        Assert.Contains("CPU engine only", stderr);
+    }
+
+    [Theory]
+    [InlineData("0,1\n1,21\n", "line 2", "out of range")]
+    [InlineData("0,1,-2\n", "line 1", "negative")]
+    [InlineData("0,1,NaN\n", "line 1", "not finite")]
+    [InlineData("0,1.25\n", "line 1", "not an integer")]
+    [InlineData("# nodes 30\n0,1\n", "line 1", "declares 30 nodes")]
+    public void BadGraphsExitWithTwoAndSayWhere(string text, string line, string what)
+    {
+        var (_, labels) = WriteChains();
+        File.WriteAllText(PathOf("bad.csv"), text);
+        var (code, _, stderr) = Run("spread", "--graph", PathOf("bad.csv"), "--labels", labels, "--out", PathOf("out"), "--engine", "cpu");
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Contains("bad.csv: " + line, stderr);
+        Assert.Contains(what, stderr);
+        Assert.DoesNotContain("   at ", stderr);
+    }
+
+    [Theory]
+    [InlineData(new[] { "--solver", "cg" }, "solver")]
+    [InlineData(new[] { "--combine", "weights", "--with-data" }, "combine")]
+    [InlineData(new[] { "--graph-weight", "2", "--with-data" }, "graph_weight")]
+    [InlineData(new[] { "--knn-graph", "both" }, "'both' not recognized")]
+    public void BadGraphParametersExitWithTwo(string[] extra, string named)
+    {
+        var (edges, labels) = WriteChains();
+        var args = new List<string> { "spread", "--graph", edges, "--labels", labels, "--out", PathOf("out"), "--engine", "cpu" };
+        foreach (string option in extra)
+            if (option == "--with-data") args.AddRange(["--data", WriteFeatures()]);
+            else args.Add(option);
+        var (code, _, stderr) = Run([.. args]);
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Contains(named, stderr);
+    }
+
+    [Fact]
+    public void NeitherDataNorGraphExitsWithTwo()
+    {
+        var (_, labels) = WriteChains();
+        var (code, _, stderr) = Run("spread", "--labels", labels, "--out", PathOf("out"));
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Contains("--data", stderr);
+        Assert.Contains("--graph", stderr);
+    }
+
+    [Fact]
+    public void FeaturesAndGraphOfDifferentSizesExitWithTwo()
+    {
+        var (edges, _) = WriteChains();
+        string data = WriteFeatures();
+        File.WriteAllLines(PathOf("y22.csv"), Enumerable.Repeat("-1", 21).Prepend("3"));
+        var (code, _, stderr) = Run("spread", "--data", data, "--graph", edges, "--labels", PathOf("y22.csv"), "--out", PathOf("out"), "--engine", "cpu");
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Contains("22 labels for 21 feature rows", stderr);
+    }
+}
