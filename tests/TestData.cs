@@ -1,20 +1,42 @@
 using GpuSpread.Engine.Cpu;
+using GpuSpread.Engine.Gpu;
 
 namespace GpuSpread.Tests;
 
 /// <summary>Seeded inputs and the engines every parity test runs over.</summary>
 public static class TestData
 {
-    /// <summary>Engine names the parameterised suites run over.</summary>
-    public static IReadOnlyList<string> EngineNames { get; } = ["cpu"];
+    /// <summary>
+    /// Engine names the parameterised suites run over: the CPU engine, the GPU kernels on ILGPU's CPU simulator,
+    /// and a real GPU when one is usable (otherwise tests/Gpu/RealGpuTests.cs reports its cases as skipped).
+    /// </summary>
+    public static IReadOnlyList<string> EngineNames { get; } = GpuAvailability.Usable ? ["cpu", "gpu-sim", "gpu"] : ["cpu", "gpu-sim"];
 
     public static TheoryData<string> Engines => new(EngineNames);
 
     public static IDiffusionEngine CreateEngine(string name) => name switch
     {
         "cpu" => new CpuEngine(),
+        "gpu-sim" => GpuEngine.CreateSimulator(),
+        "gpu" => GpuEngine.Create(),
         _ => throw new ArgumentException($"unknown engine {name}", nameof(name)),
     };
+
+    /// <summary>Whether a real GPU (CUDA, then OpenCL) is usable here, and why not; probed once per test run.</summary>
+    public static class GpuAvailability
+    {
+        private static readonly Lazy<(bool Usable, string Reason)> Probe = new(() =>
+        {
+            if (!GpuEngine.TryCreate(out var engine, out string reason)) return (false, reason);
+            engine.Dispose();
+            return (true, "");
+        });
+
+        public static bool Usable => Probe.Value.Usable;
+
+        /// <summary>Why no GPU is usable (empty when one is).</summary>
+        public static string Reason => Probe.Value.Reason;
+    }
 
     /// <summary>Gaussian blobs around <paramref name="classes"/> centres in [-1, 1]^d, spread sigma.</summary>
     public static (double[,] X, int[] Truth) Blobs(int seed, int n, int d, int classes, double sigma = 0.3)

@@ -12,6 +12,7 @@ public static class Cli
     {
         var root = new RootCommand("gpuspread: graph-based semi-supervised learning (scikit-learn's LabelSpreading and LabelPropagation) without the n x n matrix.");
         root.Subcommands.Add(SpreadCommand.Create(stderr, cancellation));
+        root.Subcommands.Add(DevicesCommand.Create(stdout, stderr));
         root.Subcommands.Add(SelfTrainCommand.Create(stderr, cancellation));
         root.Subcommands.Add(CitationCommand.Create(stdout, stderr, cancellation));
         root.Subcommands.Add(ActiveCommand.Create(stdout, stderr, cancellation));

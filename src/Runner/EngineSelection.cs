@@ -1,4 +1,5 @@
 using GpuSpread.Engine.Cpu;
+using GpuSpread.Engine.Gpu;
 
 namespace GpuSpread.Runner;
 
@@ -20,12 +21,21 @@ public static class EngineSelection
             case "cpu":
                 return new CpuEngine();
             case "auto":
+                if (GpuEngine.TryCreate(out var gpu, out string reason))
+                {
+                    stderr.WriteLine($"gpuspread: engine auto: using the GPU engine on {gpu.Description.Device}.");
+                    return gpu;
+                }
                 var cpu = new CpuEngine();
-                stderr.WriteLine($"gpuspread: engine auto: using the CPU engine ({cpu.Description.Device}): the GPU engine is not available in this build.");
+                stderr.WriteLine($"gpuspread: engine auto: using the CPU engine ({cpu.Description.Device}): no usable GPU ({reason}).");
                 return cpu;
             case "gpu":
+                return GpuEngine.TryCreate(out var engine, out string why)
+                    ? engine
+                    : throw new EngineUnavailableException(
+                        $"--engine gpu: no usable GPU ({why}); use --engine cpu or auto, or gpu-sim to run the GPU kernels on ILGPU's CPU simulator.");
             case "gpu-sim":
-                throw new EngineUnavailableException($"--engine {name}: the GPU engine is not available in this build; use --engine cpu or auto.");
+                return GpuEngine.CreateSimulator();
             default:
                 throw new ArgumentException($"--engine must be one of {string.Join(", ", Names)}; got '{name}'");
         }

@@ -82,9 +82,8 @@ public sealed class SpreadCommandTests : IDisposable
         Assert.Contains("max_iter=1 was reached without convergence", stderr);
     }
 
-    [Theory]
+    [GpuSpread.Tests.Gpu.RequiresNoGpuTheory]
     [InlineData("gpu")]
-    [InlineData("gpu-sim")]
     public void AnUnavailableEngineFailsClearly(string engine)
     {
         var (data, labels) = WriteLine();

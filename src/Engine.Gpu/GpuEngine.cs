@@ -1,0 +1,219 @@
+using System.Diagnostics.CodeAnalysis;
+using GpuSpread.Engine.Gpu.Kernels;
+using ILGPU;
+using ILGPU.Runtime;
+using ILGPU.Runtime.CPU;
+
+namespace GpuSpread.Engine.Gpu;
+
+/// <summary>
+/// The GPU engine: ILGPU kernels on CUDA or OpenCL (or, for tests, on ILGPU's CPU accelerator, a slow
+/// simulator). The graph and F stay on the device for the whole fit; the convergence test reads back one
+/// scalar per iteration; nothing of size n x n is ever allocated (every allocation goes through
+/// <see cref="DeviceMemory"/>, which the tests bound linearly in n). Kernels are loaded once per engine (per
+/// precision, on first use) into typed delegates.
+/// </summary>
+public sealed class GpuEngine : IDiffusionEngine
+{
+    private readonly Context _context;
+    private readonly Accelerator _accelerator;
+    private readonly object _gate = new();
+    private readonly HashSet<IDisposable> _graphs = [];
+    private StateKernels? _state;
+    private PrecisionKernels<float, SingleReal>? _single;
+    private PrecisionKernels<double, DoubleReal>? _double;
+    private bool _disposed;
+
+    private GpuEngine(Context context, Accelerator accelerator, string name, int simulatorThreads = 1)
+    {
+        _context = context;
+        _accelerator = accelerator;
+        Memory = new DeviceMemory(accelerator);
+        SimulatorThreads = simulatorThreads;
+        Description = new EngineDescription(name, GpuDevices.Describe(accelerator, simulatorThreads));
+        ReductionThreads = accelerator.AcceleratorType == AcceleratorType.CPU
+            ? simulatorThreads
+            : Math.Min(256, LargestPowerOfTwo(accelerator.MaxNumThreadsPerGroup));
+    }
+
+    /// <summary>A CUDA GPU, else an OpenCL GPU.</summary>
+    /// <exception cref="GpuUnavailableException">Neither is usable; the message says why.</exception>
+    public static GpuEngine Create() =>
+        TryCreate(out var engine, out string reason) ? engine : throw new GpuUnavailableException(reason);
+
+    /// <summary>A CUDA GPU, else an OpenCL GPU; false with the reason when neither is usable (no fallback).</summary>
+    public static bool TryCreate([NotNullWhen(true)] out GpuEngine? engine, out string reason)
+    {
+        var opened = GpuDevices.OpenGpu(out reason);
+        engine = opened is { } pair ? new GpuEngine(pair.Context, pair.Accelerator, "gpu") : null;
+        return engine is not null;
+    }
+
+    /// <summary>
+    /// The same kernels on ILGPU's CPU accelerator (<c>--engine gpu-sim</c>), one thread per group: for tests and
+    /// for checking results where there is no GPU; far slower than the CPU engine.
+    /// </summary>
+    public static GpuEngine CreateSimulator() => CreateSimulator(threadsPerGroup: 1);
+
+    /// <summary>The simulator with groups of <paramref name="threadsPerGroup"/> threads (a power of two, at most 64), each on its own OS thread.</summary>
+    internal static GpuEngine CreateSimulator(int threadsPerGroup)
+    {
+        if (threadsPerGroup < 1 || threadsPerGroup > 64 || (threadsPerGroup & (threadsPerGroup - 1)) != 0)
+            throw new ArgumentOutOfRangeException(nameof(threadsPerGroup), $"a power of two in 1..64, got {threadsPerGroup}");
+        // Warps of at least 2 threads (ILGPU's minimum); two groups at a time (the CI machine has 2 cores).
+        int warp = Math.Clamp(threadsPerGroup, 2, 4);
+        var device = new CPUDevice(numThreadsPerWarp: warp, numWarpsPerMultiprocessor: Math.Max(1, threadsPerGroup / warp), numMultiprocessors: 2);
+        var context = GpuDevices.CreateContext(builder => builder.CPU(device));
+        try
+        {
+            return new GpuEngine(context, context.GetCPUDevice(0).CreateCPUAccelerator(context), "gpu-sim", threadsPerGroup);
+        }
+        catch
+        {
+            context.Dispose();
+            throw;
+        }
+    }
+
+    public EngineDescription Description { get; }
+
+    internal DeviceMemory Memory { get; }
+
+    internal Accelerator Accelerator => _accelerator;
+
+    /// <summary>Threads per group on the simulator (unused on a GPU).</summary>
+    internal int SimulatorThreads { get; }
+
+    /// <summary>Threads of the reduction groups (a power of two).</summary>
+    internal int ReductionThreads { get; }
+
+    internal StateKernels State
+    {
+        get
+        {
+            lock (_gate) return _state ??= new StateKernels(_accelerator);
+        }
+    }
+
+    internal PrecisionKernels<T, TReal> Kernels<T, TReal>() where T : unmanaged where TReal : struct, IReal<T>
+    {
+        lock (_gate)
+        {
+            object kernels = typeof(T) == typeof(float)
+                ? _single ??= new PrecisionKernels<float, SingleReal>(_accelerator)
+                : _double ??= new PrecisionKernels<double, DoubleReal>(_accelerator);
+            return (PrecisionKernels<T, TReal>)kernels;
+        }
+    }
+
+    public IAffinityGraph BuildGraph(FeatureMatrix features, DiffusionOptions options,
+        IProgress<StageProgress>? progress = null, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        ArgumentNullException.ThrowIfNull(options);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        options.Validate(features.Rows);
+        CheckSolver(options);
+        IAffinityGraph graph = options.Precision == Precision.Float32
+            ? GpuGraph<float, SingleReal>.Build(this, features, options, progress, cancellation)
+            : GpuGraph<double, DoubleReal>.Build(this, features, options, progress, cancellation);
+        lock (_gate) _graphs.Add(graph);
+        return graph;
+    }
+
+    public DiffusionResult Diffuse(IAffinityGraph graph, ReadOnlySpan<int> classIndex, int classes, DiffusionOptions options,
+        IProgress<StageProgress>? progress = null, CancellationToken cancellation = default) =>
+        DiffuseFrom(graph, classIndex, classes, options, ReadOnlySpan<double>.Empty, progress, cancellation, warm: false);
+
+    public bool SupportsWarmStart => true;
+
+    public DiffusionResult DiffuseFrom(IAffinityGraph graph, ReadOnlySpan<int> classIndex, int classes, DiffusionOptions options,
+        ReadOnlySpan<double> start, IProgress<StageProgress>? progress = null, CancellationToken cancellation = default) =>
+        DiffuseFrom(graph, classIndex, classes, options, start, progress, cancellation, warm: true);
+
+    private DiffusionResult DiffuseFrom(IAffinityGraph graph, ReadOnlySpan<int> classIndex, int classes, DiffusionOptions options,
+        ReadOnlySpan<double> start, IProgress<StageProgress>? progress, CancellationToken cancellation, bool warm)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        CheckDiffusionArguments(graph, classIndex, classes, options);
+        if (warm)
+        {
+            if (start.Length != (long)graph.Rows * classes)
+                throw new ArgumentException($"the warm start must hold {graph.Rows} x {classes} values, got {start.Length}", nameof(start));
+            foreach (double value in start)
+                if (!(value >= 0 && double.IsFinite(value))) throw new ArgumentException($"warm-start values must be finite and non-negative, got {value}", nameof(start));
+        }
+        return graph switch
+        {
+            GpuGraph<float, SingleReal> single when single.Engine == this => single.Diffuse(classIndex, classes, options, start, progress, cancellation),
+            GpuGraph<double, DoubleReal> @double when @double.Engine == this => @double.Diffuse(classIndex, classes, options, start, progress, cancellation),
+            _ => throw new ArgumentException($"the graph was built by another engine ({graph.GetType().Name}), not by this GPU engine", nameof(graph)),
+        };
+    }
+
+    public double[] PredictProba(IAffinityGraph graph, DiffusionResult fitted, FeatureMatrix newFeatures,
+        CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(fitted);
+        ArgumentNullException.ThrowIfNull(newFeatures);
+        return graph switch
+        {
+            GpuGraph<float, SingleReal> single when single.Engine == this => single.PredictProba(fitted, newFeatures, cancellation),
+            GpuGraph<double, DoubleReal> @double when @double.Engine == this => @double.PredictProba(fitted, newFeatures, cancellation),
+            _ => throw new ArgumentException($"the graph was built by another engine ({graph?.GetType().Name}), not by this GPU engine", nameof(graph)),
+        };
+    }
+
+    internal void Forget(IDisposable graph)
+    {
+        lock (_gate) _graphs.Remove(graph);
+    }
+
+    /// <summary>Frees the graphs still alive, then the accelerator, then the context (reverse order of creation).</summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        IDisposable[] graphs;
+        lock (_gate) graphs = [.. _graphs];
+        foreach (var graph in graphs) graph.Dispose();
+        _accelerator.Dispose();
+        _context.Dispose();
+    }
+
+    /// <summary>
+    /// The GPU engine runs scikit-learn's fixed-point loop on scikit-learn's graphs; conjugate gradients and the
+    /// other knn graphs (symmetrised, without self-loops, rbf-weighted) are the CPU engine's.
+    /// </summary>
+    private static void CheckSolver(DiffusionOptions options)
+    {
+        if (options.Solver != Solver.FixedPoint)
+            throw new InvalidParameterException("solver", options.Solver.ToString(), "'fixed-point' with the GPU engines (conjugate gradients run on --engine cpu)");
+        if (options.Kernel == AffinityKernel.Knn && !options.HasScikitLearnKnnGraph)
+            throw new InvalidParameterException("knn_graph", $"{options.KnnGraph}, self-loops {options.KnnSelfLoops}, {options.KnnWeights} weights",
+                "scikit-learn's directed connectivity graph with the point itself with the GPU engines (the others run on --engine cpu)");
+    }
+
+    /// <summary>The diffusion stage's arguments against the graph (the same checks as the CPU engine's).</summary>
+    private static void CheckDiffusionArguments(IAffinityGraph graph, ReadOnlySpan<int> classIndex, int classes, DiffusionOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        if (classIndex.Length != graph.Rows)
+            throw new ArgumentException($"expected one class index per graph row ({graph.Rows}), got {classIndex.Length}", nameof(classIndex));
+        if (classes < 1) throw new ArgumentOutOfRangeException(nameof(classes), $"at least one class is needed, got {classes}");
+        foreach (int index in classIndex)
+            if (index < -1 || index >= classes)
+                throw new ArgumentException($"class indices must be -1 (unlabeled) or in 0..{classes - 1}, got {index}", nameof(classIndex));
+        if (options.Model != graph.Options.Model)
+            throw new ArgumentException($"the graph was built for {graph.Options.Model} and cannot run {options.Model}", nameof(options));
+        options.Validate(graph.Rows);
+        CheckSolver(options);
+    }
+
+    private static int LargestPowerOfTwo(int value)
+    {
+        int result = 1;
+        while (result * 2 <= value) result *= 2;
+        return result;
+    }
+}
