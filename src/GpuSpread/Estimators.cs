@@ -33,6 +33,11 @@ public abstract class LabelDiffusion : IDisposable
     /// <summary>scikit-learn's fixed-point loop (default) or conjugate gradients on the same fixed point.</summary>
     public Solver Solver { get; init; } = Solver.FixedPoint;
 
+    /// <summary>The knn graph's form (defaults: scikit-learn's directed graph, self included, weight 1).</summary>
+    public KnnGraphKind KnnGraph { get; init; } = KnnGraphKind.Directed;
+    public KnnSelfLoops KnnSelfLoops { get; init; } = KnnSelfLoops.Include;
+    public KnnWeights KnnWeights { get; init; } = KnnWeights.Connectivity;
+
     /// <summary>The estimator for <paramref name="options"/> (its model picks the class).</summary>
     public static LabelDiffusion Create(IDiffusionEngine engine, DiffusionOptions options)
     {
@@ -43,12 +48,14 @@ public abstract class LabelDiffusion : IDisposable
                 Kernel = options.Kernel, Gamma = options.Gamma, NNeighbors = options.NNeighbors, Alpha = options.Alpha, MaxIter = options.MaxIter,
                 Tol = options.Tol, Precision = options.Precision, MemoryLimitBytes = options.MemoryLimitBytes,
                 Float64UnderflowCut = options.Float64UnderflowCut, Solver = options.Solver,
+                KnnGraph = options.KnnGraph, KnnSelfLoops = options.KnnSelfLoops, KnnWeights = options.KnnWeights,
             }
             : new LabelPropagation(engine)
             {
                 Kernel = options.Kernel, Gamma = options.Gamma, NNeighbors = options.NNeighbors, MaxIter = options.MaxIter,
                 Tol = options.Tol, Precision = options.Precision, MemoryLimitBytes = options.MemoryLimitBytes,
                 Float64UnderflowCut = options.Float64UnderflowCut, Solver = options.Solver,
+                KnnGraph = options.KnnGraph, KnnSelfLoops = options.KnnSelfLoops, KnnWeights = options.KnnWeights,
             };
     }
 
@@ -133,6 +140,7 @@ public sealed class LabelSpreading(IDiffusionEngine engine) : LabelDiffusion(eng
         Model = DiffusionModel.Spreading, Kernel = Kernel, Gamma = Gamma, NNeighbors = NNeighbors, Alpha = Alpha,
         MaxIter = MaxIter, Tol = Tol, Precision = Precision, MemoryLimitBytes = MemoryLimitBytes,
         Float64UnderflowCut = Float64UnderflowCut, Solver = Solver,
+        KnnGraph = KnnGraph, KnnSelfLoops = KnnSelfLoops, KnnWeights = KnnWeights,
     };
 }
 
@@ -146,5 +154,6 @@ public sealed class LabelPropagation(IDiffusionEngine engine) : LabelDiffusion(e
         Model = DiffusionModel.Propagation, Kernel = Kernel, Gamma = Gamma, NNeighbors = NNeighbors,
         MaxIter = MaxIter, Tol = Tol, Precision = Precision, MemoryLimitBytes = MemoryLimitBytes,
         Float64UnderflowCut = Float64UnderflowCut, Solver = Solver,
+        KnnGraph = KnnGraph, KnnSelfLoops = KnnSelfLoops, KnnWeights = KnnWeights,
     };
 }
