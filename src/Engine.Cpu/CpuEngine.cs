@@ -44,7 +44,7 @@ public sealed partial class CpuEngine : IDiffusionEngine
         IProgress<StageProgress>? progress = null, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        CheckDiffusionArguments(graph, classIndex, classes, options);
+        DiffusionArguments.Check(graph, classIndex, classes, options);
         return graph switch
         {
             CpuGraph<float> single => single.Diffuse(classIndex, classes, options, progress, cancellation),
@@ -60,7 +60,7 @@ public sealed partial class CpuEngine : IDiffusionEngine
         ReadOnlySpan<double> start, IProgress<StageProgress>? progress = null, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        CheckDiffusionArguments(graph, classIndex, classes, options);
+        DiffusionArguments.Check(graph, classIndex, classes, options);
         if (start.Length != (long)graph.Rows * classes)
             throw new ArgumentException($"the warm start must hold {graph.Rows} x {classes} values, got {start.Length}", nameof(start));
         foreach (double value in start)
@@ -89,21 +89,6 @@ public sealed partial class CpuEngine : IDiffusionEngine
     }
 
     public void Dispose() { }
-
-    /// <summary>Checks the diffusion stage's arguments against the graph (shared by both engines' contracts).</summary>
-    internal static void CheckDiffusionArguments(IAffinityGraph graph, ReadOnlySpan<int> classIndex, int classes, DiffusionOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(graph);
-        if (classIndex.Length != graph.Rows)
-            throw new ArgumentException($"expected one class index per graph row ({graph.Rows}), got {classIndex.Length}", nameof(classIndex));
-        if (classes < 1) throw new ArgumentOutOfRangeException(nameof(classes), $"at least one class is needed, got {classes}");
-        foreach (int index in classIndex)
-            if (index < -1 || index >= classes)
-                throw new ArgumentException($"class indices must be -1 (unlabeled) or in 0..{classes - 1}, got {index}", nameof(classIndex));
-        if (options.Model != graph.Options.Model)
-            throw new ArgumentException($"the graph was built for {graph.Options.Model} and cannot run {options.Model}", nameof(options));
-        options.Validate(graph.Rows);
-    }
 
     private static string DescribeProcessor()
     {

@@ -135,7 +135,8 @@ public sealed class GpuEngine : IDiffusionEngine
         ReadOnlySpan<double> start, IProgress<StageProgress>? progress, CancellationToken cancellation, bool warm)
     {
         ArgumentNullException.ThrowIfNull(options);
-        CheckDiffusionArguments(graph, classIndex, classes, options);
+        DiffusionArguments.Check(graph, classIndex, classes, options);
+        CheckSolver(options);
         if (warm)
         {
             if (start.Length != (long)graph.Rows * classes)
@@ -192,22 +193,6 @@ public sealed class GpuEngine : IDiffusionEngine
         if (options.Kernel == AffinityKernel.Knn && !options.HasScikitLearnKnnGraph)
             throw new InvalidParameterException("knn_graph", $"{options.KnnGraph}, self-loops {options.KnnSelfLoops}, {options.KnnWeights} weights",
                 "scikit-learn's directed connectivity graph with the point itself with the GPU engines (the others run on --engine cpu)");
-    }
-
-    /// <summary>The diffusion stage's arguments against the graph (the same checks as the CPU engine's).</summary>
-    private static void CheckDiffusionArguments(IAffinityGraph graph, ReadOnlySpan<int> classIndex, int classes, DiffusionOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(graph);
-        if (classIndex.Length != graph.Rows)
-            throw new ArgumentException($"expected one class index per graph row ({graph.Rows}), got {classIndex.Length}", nameof(classIndex));
-        if (classes < 1) throw new ArgumentOutOfRangeException(nameof(classes), $"at least one class is needed, got {classes}");
-        foreach (int index in classIndex)
-            if (index < -1 || index >= classes)
-                throw new ArgumentException($"class indices must be -1 (unlabeled) or in 0..{classes - 1}, got {index}", nameof(classIndex));
-        if (options.Model != graph.Options.Model)
-            throw new ArgumentException($"the graph was built for {graph.Options.Model} and cannot run {options.Model}", nameof(options));
-        options.Validate(graph.Rows);
-        CheckSolver(options);
     }
 
     private static int LargestPowerOfTwo(int value)

@@ -73,3 +73,22 @@ public interface IDiffusionEngine : IDisposable
     double[] PredictProba(IAffinityGraph graph, DiffusionResult fitted, FeatureMatrix newFeatures,
         CancellationToken cancellation = default);
 }
+
+/// <summary>Argument checks every engine's <see cref="IDiffusionEngine.Diffuse"/> makes against its graph.</summary>
+public static class DiffusionArguments
+{
+    public static void Check(IAffinityGraph graph, ReadOnlySpan<int> classIndex, int classes, DiffusionOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        ArgumentNullException.ThrowIfNull(options);
+        if (classIndex.Length != graph.Rows)
+            throw new ArgumentException($"expected one class index per graph row ({graph.Rows}), got {classIndex.Length}", nameof(classIndex));
+        if (classes < 1) throw new ArgumentOutOfRangeException(nameof(classes), $"at least one class is needed, got {classes}");
+        foreach (int index in classIndex)
+            if (index < -1 || index >= classes)
+                throw new ArgumentException($"class indices must be -1 (unlabeled) or in 0..{classes - 1}, got {index}", nameof(classIndex));
+        if (options.Model != graph.Options.Model)
+            throw new ArgumentException($"the graph was built for {graph.Options.Model} and cannot run {options.Model}", nameof(options));
+        options.Validate(graph.Rows);
+    }
+}
