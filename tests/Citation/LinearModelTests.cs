@@ -73,7 +73,7 @@ public class LinearModelTests(ITestOutputHelper output)
             for (int f = 0; f < d; f++)
                 for (int c = 0; c < classes; c++) worstWeight = Math.Max(worstWeight, Math.Abs(model.Weights[f * classes + c] - coef[c, f]));
             var proba = model.PredictProba(Flatten(xNew), xNew.GetLength(0));
-            double worstProba = DenseGraphReference.MaxDifference(proba, GraphFixture.Matrix(@case.GetProperty("predict_proba")));
+            double worstProba = TestData.MaxDifference(proba, GraphFixture.Matrix(@case.GetProperty("predict_proba")));
             output.WriteLine($"lambda {lambda}: weights {worstWeight:E2}, predict_proba {worstProba:E2}, {model.Fit.Iterations} iterations, {model.Fit.Status}");
             Assert.Equal(LbfgsStatus.Converged, model.Fit.Status);
             Assert.True(worstWeight < 1e-5, $"weights differ from scikit-learn's by {worstWeight:E2}");

@@ -59,12 +59,12 @@ public class CombinationTests(ITestOutputHelper output)
         double[,] op = model == DiffusionModel.Spreading
             ? DenseGraphReference.Mix(DenseReference.Operator(wFeatures, model), 1 - mu, DenseReference.Operator(wGraph, model), mu)
             : MixRowNormalised(wFeatures, wGraph, mu);
-        var expected = DenseGraphReference.Fit(op, labels, Classes, options);
+        var expected = DenseReference.Iterate(op, labels, Classes, options);
 
         using var engine = new CpuEngine();
         using var built = engine.BuildGraph(TestData.ToMatrix(x, Precision.Float64), graph, new GraphCombination { GraphWeight = mu }, options);
         var result = engine.Diffuse(built, labels, Classes, options);
-        double difference = DenseGraphReference.MaxDifference(result.Distributions, expected.Distributions);
+        double difference = TestData.MaxDifference(result.Distributions, expected.Distributions);
         output.WriteLine($"{model} {kernel} mu {mu}: {difference:E3}, n_iter {result.NIter} (dense {expected.NIter})");
         Assert.True(difference < 1e-9, $"differs from the dense loop by {difference:E3}");
         Assert.Equal(expected.NIter, result.NIter);
@@ -99,13 +99,13 @@ public class CombinationTests(ITestOutputHelper output)
             foreach (int j in DenseReference.Nearest(x, x, i, options.NNeighbors))
                 wKnn[i, j] = wKnn[j, i] = Math.Exp(-options.Gamma * DenseReference.SquaredDistance(x, i, x, j));
         var w = DenseGraphReference.Mix(wKnn, 1 - mu, DenseGraphReference.Dense(graph), mu);
-        var expected = DenseGraphReference.Fit(DenseReference.Operator(w, model), labels, Classes, options);
+        var expected = DenseReference.Iterate(DenseReference.Operator(w, model), labels, Classes, options);
 
         using var engine = new CpuEngine();
         using var built = engine.BuildGraph(TestData.ToMatrix(x, Precision.Float64), graph,
             new GraphCombination { Mode = CombinationMode.Weights, GraphWeight = mu }, options);
         var result = engine.Diffuse(built, labels, Classes, options);
-        double difference = DenseGraphReference.MaxDifference(result.Distributions, expected.Distributions);
+        double difference = TestData.MaxDifference(result.Distributions, expected.Distributions);
         output.WriteLine($"{model} mu {mu}: {difference:E3}, n_iter {result.NIter} (dense {expected.NIter})");
         Assert.True(difference < 1e-9, $"differs from the dense loop by {difference:E3}");
         Assert.Equal(expected.NIter, result.NIter);

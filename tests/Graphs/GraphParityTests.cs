@@ -31,7 +31,7 @@ public class GraphParityTests(ITestOutputHelper output)
         var fixture = GraphFixture.Load(name);
         using var engine = new CpuEngine();
         var fit = GraphDiffusion.Fit(engine, null, fixture.Graph(), null, fixture.Y, fixture.Options);
-        double difference = DenseGraphReference.MaxDifference(fit.Result.Distributions, fixture.LabelDistributions);
+        double difference = TestData.MaxDifference(fit.Result.Distributions, fixture.LabelDistributions);
         output.WriteLine($"{name}: max |difference| {difference:E3}, n_iter {fit.Result.NIter} (sklearn {fixture.NIter})");
         Assert.Equal(fixture.Classes, fit.Classes);
         Assert.True(difference < 1e-9, $"distributions differ from scikit-learn's by {difference:E3}");
@@ -58,14 +58,14 @@ public class GraphParityTests(ITestOutputHelper output)
         var (classes, classIndex) = LabelEncoding.Encode(fixture.Y, fixture.N);
         var result = engine.Diffuse(graph, classIndex, classes.Length, options);
         double tolerance = precision == Precision.Float64 ? 1e-9 : 1e-5;
-        double difference = DenseGraphReference.MaxDifference(result.Distributions, fixture.LabelDistributions);
+        double difference = TestData.MaxDifference(result.Distributions, fixture.LabelDistributions);
         output.WriteLine($"{name} {precision}: W {wDifference:E3}, distributions {difference:E3}, n_iter {result.NIter} (sklearn {fixture.NIter})");
         Assert.True(difference < tolerance, $"distributions differ from scikit-learn's by {difference:E3}");
         Assert.Equal(fixture.NIter, result.NIter);
         Assert.Equal(fixture.Transduction, LabelEncoding.Decode(classes, result.Distributions, fixture.N));
 
         var proba = engine.PredictProba(graph, result, TestData.ToMatrix(fixture.XNew!, precision));
-        double probaDifference = DenseGraphReference.MaxDifference(proba, fixture.PredictProba!);
+        double probaDifference = TestData.MaxDifference(proba, fixture.PredictProba!);
         Assert.True(probaDifference < tolerance, $"predict_proba differs from scikit-learn's by {probaDifference:E3}");
     }
 
@@ -84,7 +84,7 @@ public class GraphParityTests(ITestOutputHelper output)
         var op = new CsrOperator(GraphKnn.Matrix(neighbours, searched, features, options), options.Model);
         var (classes, classIndex) = LabelEncoding.Encode(fixture.Y, features.Rows);
         var result = FixedPointLoop.Run(op, classIndex, classes.Length, options, null, default);
-        double difference = DenseGraphReference.MaxDifference(result.Distributions, fixture.LabelDistributions);
+        double difference = TestData.MaxDifference(result.Distributions, fixture.LabelDistributions);
         output.WriteLine($"{name}: {difference:E3}, n_iter {result.NIter} (sklearn {fixture.NIter})");
         Assert.True(difference < 1e-9, $"distributions differ from scikit-learn's by {difference:E3}");
         Assert.Equal(fixture.NIter, result.NIter);

@@ -71,9 +71,12 @@ public static class DenseReference
     }
 
     public static Result Fit(double[,] x, int[] classIndex, int classes, DiffusionOptions options)
+        => Iterate(Operator(Affinity(x, options), options.Model), classIndex, classes, options);
+
+    /// <summary>scikit-learn's loop over a dense operator given as a matrix: S for spreading, T for propagation.</summary>
+    public static Result Iterate(double[,] op, int[] classIndex, int classes, DiffusionOptions options)
     {
-        int n = x.GetLength(0);
-        var op = Operator(Affinity(x, options), options.Model);
+        int n = op.GetLength(0);
         var f = new double[n, classes];
         for (int i = 0; i < n; i++) if (classIndex[i] >= 0) f[i, classIndex[i]] = 1;
         var yStatic = (double[,])f.Clone();
