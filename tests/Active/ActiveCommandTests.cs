@@ -3,6 +3,7 @@ using System.Text.Json;
 using GpuSpread.Active;
 using GpuSpread.IO;
 using GpuSpread.Runner;
+using static GpuSpread.Tests.CliHarness;
 
 namespace GpuSpread.Tests.Active;
 
@@ -14,14 +15,6 @@ public sealed class ActiveCommandTests : IDisposable
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
     private string PathOf(string name) => Path.Combine(_directory, name);
-
-    private static (int Code, string Stdout, string Stderr) Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = GpuSpread.Runner.Cli.Run(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
 
     /// <summary>Fills the label cells of a batch file with the answer key (one as "3.0", as spreadsheets write), or only the first <paramref name="count"/>.</summary>
     private static void Fill(string path, long[] truth, int count = int.MaxValue)

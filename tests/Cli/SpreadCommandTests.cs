@@ -1,6 +1,7 @@
 using System.Text.Json;
 using GpuSpread.IO;
 using GpuSpread.Runner;
+using static GpuSpread.Tests.CliHarness;
 
 namespace GpuSpread.Tests.Cli;
 
@@ -12,14 +13,6 @@ public sealed class SpreadCommandTests : IDisposable
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
     private string PathOf(string name) => Path.Combine(_directory, name);
-
-    private (int Code, string Stdout, string Stderr) Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = GpuSpread.Runner.Cli.Run(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
 
     /// <summary>Two well separated groups of points on a line, one label each.</summary>
     private (string Data, string Labels) WriteLine(int n = 21)

@@ -3,6 +3,7 @@ using System.Text.Json;
 using GpuSpread.IO;
 using GpuSpread.Runner;
 using Xunit.Abstractions;
+using static GpuSpread.Tests.CliHarness;
 
 namespace GpuSpread.Tests.Gpu;
 
@@ -18,14 +19,6 @@ public sealed class GpuCliTests(ITestOutputHelper output) : IDisposable
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
     private string PathOf(string name) => Path.Combine(_directory, name);
-
-    private static (int Code, string Stdout, string Stderr) Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = GpuSpread.Runner.Cli.Run(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
 
     /// <summary>Three blobs in 5 dimensions, labels 10/20/30 on a few rows.</summary>
     private (string Data, string Labels) WriteBlobs(int n = 83)

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using GpuSpread.IO;
 using GpuSpread.Runner;
+using static GpuSpread.Tests.CliHarness;
 
 namespace GpuSpread.Tests.Graphs;
 
@@ -13,14 +14,6 @@ public sealed class GraphCliTests : IDisposable
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
     private string PathOf(string name) => Path.Combine(_directory, name);
-
-    private static (int Code, string Stdout, string Stderr) Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = GpuSpread.Runner.Cli.Run(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
 
     /// <summary>Two chains of 10 nodes (0-9 and 10-19), joined by nothing; 0 is class 4, 19 is class 9; node 20 is isolated.</summary>
     private (string Edges, string Labels) WriteChains()
