@@ -7,7 +7,7 @@ namespace GpuSpread.Engine.Cpu;
 /// <summary>
 /// The CPU engine: plain C# with Vector256 and every core (Parallel.For). It is the reference the GPU
 /// engine is checked against and the fast path on machines without a GPU. Nothing of size n x n is
-/// allocated except the distance cache, which is sized from the memory budget.
+/// allocated except the rbf weight cache, which is sized from the memory budget.
 /// </summary>
 public sealed partial class CpuEngine : IDiffusionEngine
 {
@@ -111,7 +111,7 @@ internal sealed class CpuGraph<T> : IAffinityGraph where T : unmanaged, IFloatin
     private readonly int _rowTile;
 
     private CpuGraph(DiffusionOptions options, double[] centre, int[]? order, PackedRows<T> packed,
-        IDiffusionOperator op, RbfPass<T>? pass, KnnSearch.Columns<T>? knnColumns, int rowTile, DistanceCache<T>? cache)
+        IDiffusionOperator op, RbfPass<T>? pass, KnnSearch.Columns<T>? knnColumns, int rowTile, WeightCache<T>? cache)
     {
         Options = options;
         _order = order;
@@ -132,10 +132,7 @@ internal sealed class CpuGraph<T> : IAffinityGraph where T : unmanaged, IFloatin
     /// <summary>The original index of each operator row (null: the original order).</summary>
     internal int[]? Order => _order;
 
-    private readonly DistanceCache<T>? _cache;
-
-    /// <summary>Training rows whose distances to all rows are cached (rbf).</summary>
-    public int CachedRows => _cache?.CachedRows ?? 0;
+    private readonly WeightCache<T>? _cache;
 
     /// <summary>The fraction of tile work the last rbf pass skipped by its distance bounds.</summary>
     public double LastPassSkippedFraction => _pass?.LastPassSkippedFraction ?? 0;
@@ -166,11 +163,9 @@ internal sealed class CpuGraph<T> : IAffinityGraph where T : unmanaged, IFloatin
     private static CpuGraph<T> BuildRbf(FeatureMatrix features, DiffusionOptions options, double[] centre, int[] order,
         PackedRows<T> packed, int rowTile, int columnTile, IProgress<StageProgress>? progress, CancellationToken cancellation)
     {
-        int n = features.Rows;
         double cut = options.Float64UnderflowCut ? DiffusionOptions.Float64UnderflowExponent : double.PositiveInfinity;
         var pass = new RbfPass<T>(packed, options.Gamma, cut, rowTile, columnTile);
-        long cacheRows = MemoryBudget.CacheableRows(options, features, packed.PaddedRows, System.Runtime.CompilerServices.Unsafe.SizeOf<T>());
-        var cache = cacheRows > 0 ? new DistanceCache<T>((int)Math.Min(n, cacheRows), packed.PaddedRows, pass.Tiles) : null;
+        var cache = pass.CreateCache(MemoryBudget.CacheBytes(options, features, packed.PaddedRows, System.Runtime.CompilerServices.Unsafe.SizeOf<T>()));
         progress?.Report(new StageProgress("degrees", 0, 1, double.NaN));
         try
         {

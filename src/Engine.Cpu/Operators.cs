@@ -20,7 +20,7 @@ internal interface IDiffusionOperator
 }
 
 /// <summary>
-/// The rbf operators, recomputing W tile by tile (or reading cached distances). With the degree pass's
+/// The rbf operators, recomputing W tile by tile (or reading cached unit weights). With the degree pass's
 /// row maxima h (h_i = -gamma min_j r_ij) and shifted sums Dt (D_i = exp(h_i) Dt_i), spreading is
 /// <c>(S F)_i = exp(-log(Dt_i)/2) sum_{j != i} exp(l_j - log(Dt_j)/2 - (gamma r_ij + h_i/2 + h_j/2)) G_j</c>,
 /// so no degree and no affinity needs to be representable in T; propagation is <c>W F</c> with the
@@ -30,14 +30,14 @@ internal sealed class RbfOperator<T> : IDiffusionOperator where T : unmanaged, I
 {
     private readonly RbfPass<T> _pass;
     private readonly PackedRows<T> _rows;
-    private readonly DistanceCache<T>? _cache;
+    private readonly WeightCache<T>? _cache;
     private readonly DiffusionModel _model;
     private readonly T[] _halfMaxima;
     private readonly double[] _halfLogShiftedDegree;
     private readonly T[] _columnOffsets;
     private readonly T[] _maxima;
 
-    public RbfOperator(RbfPass<T> pass, DistanceCache<T>? cache, DiffusionModel model, CancellationToken cancellation)
+    public RbfOperator(RbfPass<T> pass, WeightCache<T>? cache, DiffusionModel model, CancellationToken cancellation)
     {
         _pass = pass;
         _rows = pass.Columns;

@@ -19,60 +19,95 @@ internal enum DiagonalRule
 }
 
 /// <summary>
-/// Squared distances of the first rows of the training set to every training row, kept between passes
-/// when the memory budget allows (DESIGN.md: cache W within a budget), tile by tile as passes compute them.
-/// The block is native memory backed by transparent huge pages where Linux offers them: faulting in a
-/// gigabyte of 4 KiB pages costs seconds on a virtual machine, of 2 MiB pages a fraction of that.
+/// What the rbf passes over the training rows learn and later passes reuse, within the memory budget
+/// (DESIGN.md: cache W within a budget): for every (row, tile) a pass computed, the tile's largest exponent
+/// m_qt = max_{j in t} (-gamma r_qj), which bounds the tile's terms far more tightly than the distance bound
+/// of <see cref="TileBounds{T}"/>; and, while the room lasts, the (four-row group, tile) blocks of unit weights
+/// u_qj = exp(-gamma r_qj - m_qt). Neither depends on a pass's column offsets or shifts, so later passes read
+/// them instead of computing distances and exponentials. Blocks are native memory backed by transparent huge
+/// pages where Linux offers them: faulting in a gigabyte of 4 KiB pages costs seconds on a virtual machine,
+/// of 2 MiB pages a fraction of that.
 /// </summary>
-internal sealed unsafe class DistanceCache<T> : IDisposable where T : unmanaged
+internal sealed unsafe class WeightCache<T> : IDisposable where T : unmanaged, IFloatingPointIeee754<T>
 {
     private const nuint HugePage = 2 << 20;
-    private readonly int _columns;
-    private T* _values;
-
-    private readonly bool[] _filled;
     private readonly int _tiles;
+    private readonly int _blockValues;
+    private readonly long _capacity;
+    private readonly int[] _slots;
+    private readonly T[] _tileMaxima;
+    private long _used;
+    private T* _blocks;
 
-    public DistanceCache(int cachedRows, int columns, int tiles)
+    /// <param name="rows">Training rows.</param>
+    /// <param name="groups">Four-row groups of the training rows (see <see cref="RbfPass{T}.CreateCache"/>).</param>
+    /// <param name="tiles">Column tiles per row.</param>
+    /// <param name="stride">Columns per tile.</param>
+    /// <param name="bytes">Memory for the tile maxima, the blocks and their index.</param>
+    public static WeightCache<T>? Create(int rows, int groups, int tiles, int stride, long bytes)
     {
-        CachedRows = cachedRows;
-        _columns = columns;
+        long tableBytes = ((long)groups * sizeof(int) + (long)rows * sizeof(T)) * tiles;
+        long blockBytes = (long)DistanceKernel.QueryRowsPerStep * stride * sizeof(T);
+        // The tables are worth their memory only with room for blocks besides (and must fit in arrays).
+        if (tableBytes > bytes / 4 || (long)rows * tiles > Array.MaxLength) return null;
+        long blocks = Math.Min(Math.Min((bytes - tableBytes) / blockBytes, (long)groups * tiles), int.MaxValue - 1);
+        return new WeightCache<T>(rows, groups, tiles, stride, blocks);
+    }
+
+    private WeightCache(int rows, int groups, int tiles, int stride, long capacity)
+    {
         _tiles = tiles;
-        _filled = new bool[(long)cachedRows * tiles];
-        nuint bytes = (nuint)cachedRows * (nuint)columns * (nuint)sizeof(T);
+        _capacity = capacity;
+        _blockValues = DistanceKernel.QueryRowsPerStep * stride;
+        _slots = new int[(long)groups * tiles];
+        _tileMaxima = new T[(long)rows * tiles];
+        Array.Fill(_tileMaxima, T.NaN);
+        if (capacity == 0) return;
+        nuint bytes = (nuint)capacity * (nuint)_blockValues * (nuint)sizeof(T);
         bytes = (bytes + HugePage - 1) / HugePage * HugePage;
-        _values = (T*)NativeMemory.AlignedAlloc(bytes, HugePage);
-        if (OperatingSystem.IsLinux()) _ = NativeMethods.AdviseHugePages((nint)_values, bytes);
+        _blocks = (T*)NativeMemory.AlignedAlloc(bytes, HugePage);
+        if (OperatingSystem.IsLinux()) _ = NativeMethods.AdviseHugePages((nint)_blocks, bytes);
         GC.AddMemoryPressure((long)bytes);
-        Bytes = (long)bytes;
+        BlockBytes = (long)bytes;
     }
 
-    public int CachedRows { get; }
-    public long Bytes { get; }
+    /// <summary>Memory reserved for blocks (faulted in as passes fill them).</summary>
+    public long BlockBytes { get; }
 
-    /// <summary>Whether the row's distances to the tile were computed by an earlier pass (pruned tiles never are).</summary>
-    public bool IsFilled(int row, int tile) => _filled[(long)row * _tiles + tile];
+    /// <summary>The row's m_qt per tile: NaN where no pass has computed the tile, -inf where every pair is out.</summary>
+    public Span<T> TileMaxima(int row) => _tileMaxima.AsSpan((int)((long)row * _tiles), _tiles);
 
-    public void MarkFilled(int row, int tile) => _filled[(long)row * _tiles + tile] = true;
-
-    public Span<T> Row(int row, int firstColumn, int columns)
+    /// <summary>The group's unit weights on the tile (four rows of <c>stride</c>), if cached.</summary>
+    public bool TryGet(int group, int tile, out ReadOnlySpan<T> weights)
     {
-        ObjectDisposedException.ThrowIf(_values == null, this);
-        if ((uint)row >= (uint)CachedRows || firstColumn < 0 || columns < 0 || firstColumn + columns > _columns)
-            throw new ArgumentOutOfRangeException(nameof(row));
-        return new Span<T>(_values + (long)row * _columns + firstColumn, columns);
+        int slot = _slots[(long)group * _tiles + tile] - 1;
+        weights = slot < 0 ? default : Block(slot);
+        return slot >= 0;
     }
+
+    /// <summary>Keeps the block while there is room. Only the thread that owns the group writes its slots.</summary>
+    public void TryAdd(int group, int tile, ReadOnlySpan<T> weights)
+    {
+        if (Interlocked.Read(ref _used) >= _capacity) return;
+        long slot = Interlocked.Increment(ref _used) - 1;
+        if (slot >= _capacity) return;
+        ObjectDisposedException.ThrowIf(_blocks == null, this);
+        weights.CopyTo(Block(slot));
+        _slots[(long)group * _tiles + tile] = (int)slot + 1;
+    }
+
+    private Span<T> Block(long slot) => new(_blocks + slot * _blockValues, _blockValues);
 
     public void Dispose()
     {
-        if (_values == null) return;
-        NativeMemory.AlignedFree(_values);
-        _values = null;
-        GC.RemoveMemoryPressure(Bytes);
+        if (_blocks == null) return;
+        NativeMemory.AlignedFree(_blocks);
+        _blocks = null;
+        GC.RemoveMemoryPressure(BlockBytes);
         GC.SuppressFinalize(this);
     }
 
-    ~DistanceCache() => Dispose();
+    ~WeightCache() => Dispose();
 }
 
 internal static partial class NativeMethods
@@ -97,9 +132,19 @@ internal static partial class NativeMethods
 /// </code>
 /// so that <c>sum_j exp(b_qj) G_j = exp(h_q) acc_q</c> is known even where every term underflows T.
 /// The shifts s (half the row maxima of the degree pass, for spreading) keep the bracket small, and
-/// exact for integer-valued features, before the column offsets v are added. The weights are computed in
-/// T; G and the sums are float64 so that sklearn's L1 convergence test over all n x c entries is not
-/// drowned in float32 summation noise.
+/// exact for integer-valued features, before the column offsets v are added.
+/// <para>
+/// A term is split into a part that is the same in every pass and a part that is the same for every row:
+/// <c>exp(b_qj) = exp(c_t + m_qt - s_q) u_qj e_j</c> with the unit weight <c>u_qj = exp(-gamma r_qj - m_qt)</c>
+/// (T, at most 1, m_qt its row's maximum exponent on tile t), the column factor
+/// <c>e_j = exp(v_j - s_j - c_t)</c> (float64, at most 1, c_t the tile's largest v_j - s_j). The unit weights
+/// and their maxima m are cached (<see cref="WeightCache{T}"/>): m lets later passes skip the tiles whose terms
+/// are all negligible, and a cached block costs a pass a multiplication and the accumulation per pair. Where a
+/// unit weight underflowed T but its column factor could still make its term count (a row's largest u e on the
+/// tile below <see cref="FactoredFloor"/>, within the margin of its running maximum), the row's exponents are
+/// formed in full instead. G and the sums are float64 so that sklearn's L1 convergence test over all n x c entries
+/// is not drowned in float32 summation noise.
+/// </para>
 /// </summary>
 internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -115,6 +160,12 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// the row's largest term so far: far below what float32 keeps and what float64 parity (1e-9) can see.
     /// </summary>
     public const double PruneMargin = 60;
+
+    /// <summary>
+    /// The factored form is used for a row of a tile when its largest u e is at least this: a unit weight that
+    /// underflowed (below T's smallest normal number) then weighs below exp(-PruneMargin) of that term.
+    /// </summary>
+    private static readonly double FactoredFloor = Math.Exp(PruneMargin + Simd.LogSmallestNormal<T>());
 
     /// <param name="columns">The training rows.</param>
     /// <param name="gamma">The rbf gamma.</param>
@@ -133,8 +184,20 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     public PackedRows<T> Columns => _columns;
 
-    /// <summary>Column tiles per row (the distance cache keeps one fill flag per row and tile).</summary>
+    /// <summary>Column tiles per row.</summary>
     public int Tiles => _bounds.Tiles;
+
+    private int GroupsPerBlock => (_rowTile + DistanceKernel.QueryRowsPerStep - 1) / DistanceKernel.QueryRowsPerStep;
+
+    /// <summary>The index of the four-row group that starts at <paramref name="row"/> (groups never straddle row blocks).</summary>
+    private int GroupIndex(int row) => row / _rowTile * GroupsPerBlock + row % _rowTile / DistanceKernel.QueryRowsPerStep;
+
+    /// <summary>A cache of this pass's unit weights over the training rows within <paramref name="bytes"/> (null: too little).</summary>
+    public WeightCache<T>? CreateCache(long bytes)
+    {
+        int groups = (_columns.Rows + _rowTile - 1) / _rowTile * GroupsPerBlock;
+        return WeightCache<T>.Create(_columns.Rows, groups, Tiles, _columnTile, bytes);
+    }
 
     /// <summary>The per-pass inputs that vary with the stage.</summary>
     /// <param name="Queries">Query rows (row-major, centred like the columns) and their squared norms.</param>
@@ -147,11 +210,13 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
         T[] ColumnOffsets, double[] G, int Width);
 
     /// <summary>Runs the pass, writing h_q into <paramref name="maxima"/> and acc_q into <paramref name="sums"/>.</summary>
-    /// <param name="cache">Distances of the first training rows (only when the queries are the training rows).</param>
-    public void Run(in Inputs inputs, T[] maxima, double[] sums, DistanceCache<T>? cache, CancellationToken cancellation)
+    /// <param name="cache">Unit weights of the training rows (only when the queries are the training rows, always
+    /// with the same diagonal rule).</param>
+    public void Run(in Inputs inputs, T[] maxima, double[] sums, WeightCache<T>? cache, CancellationToken cancellation)
     {
         var args = inputs;
         var tileCeilings = TileCeilings(args);
+        var columnFactors = ColumnFactors(args, tileCeilings);
         long total = 0, skipped = 0;
         int blocks = (args.QueryRows + _rowTile - 1) / _rowTile;
         var parallel = new ParallelOptions { CancellationToken = cancellation };
@@ -173,12 +238,12 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
                     {
                         int rows = Math.Min(DistanceKernel.QueryRowsPerStep, count - group);
                         scratch.GroupTiles++;
-                        if (CanSkip(args, first + group, rows, tile, lowerBounds.Slice(group * _bounds.Tiles), tileCeilings, maxima))
+                        if (CanSkip(args, first + group, rows, tile, lowerBounds.Slice(group * _bounds.Tiles), tileCeilings, maxima, cache))
                         {
                             scratch.SkippedGroupTiles++;
                             continue;
                         }
-                        RunGroupOnTile(args, first + group, rows, tile, maxima, sums, cache, scratch);
+                        RunGroupOnTile(args, first + group, rows, tile, tileCeilings[tile], columnFactors, maxima, sums, cache, scratch);
                     }
                 return scratch;
             },
@@ -193,7 +258,7 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>The fraction of (four-row group, tile) pairs the last pass skipped by their bounds.</summary>
     public double LastPassSkippedFraction { get; private set; }
 
-    /// <summary>Per tile, max_j (v_j - s_j): no term of the tile can exceed it minus gamma r_ij + s_q.</summary>
+    /// <summary>Per tile, c_t = max_j (v_j - s_j): no term of the tile can exceed it minus gamma r_ij + s_q.</summary>
     private double[] TileCeilings(in Inputs args)
     {
         var ceilings = new double[_bounds.Tiles];
@@ -201,29 +266,49 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
         {
             double ceiling = double.NegativeInfinity;
             int end = Math.Min(_columns.PaddedRows, (tile + 1) * _columnTile);
-            for (int j = tile * _columnTile; j < end; j++)
-            {
-                T shift = args.Shifts is null ? T.Zero : args.Shifts[j];
-                ceiling = Math.Max(ceiling, double.CreateTruncating(args.ColumnOffsets[j]) - double.CreateTruncating(shift));
-            }
+            for (int j = tile * _columnTile; j < end; j++) ceiling = Math.Max(ceiling, ShiftedOffset(args, j));
             ceilings[tile] = ceiling;
         }
         return ceilings;
     }
 
+    /// <summary>e_j = exp(v_j - s_j - c_t) per padded column (0 for columns left out).</summary>
+    private double[] ColumnFactors(in Inputs args, double[] tileCeilings)
+    {
+        var factors = new double[_bounds.Tiles * _columnTile];
+        for (int j = 0; j < _columns.PaddedRows; j++)
+        {
+            double ceiling = tileCeilings[j / _columnTile];
+            factors[j] = double.IsNegativeInfinity(ceiling) ? 0 : Math.Exp(ShiftedOffset(args, j) - ceiling);
+        }
+        return factors;
+    }
+
+    private static double ShiftedOffset(in Inputs args, int column) =>
+        double.CreateTruncating(args.ColumnOffsets[column]) - (args.Shifts is null ? 0 : double.CreateTruncating(args.Shifts[column]));
+
     /// <summary>
     /// True when, for every row of the group, the whole tile is cut (gamma r beyond the cut) or every term
-    /// is below exp(-PruneMargin) of the row's running maximum.
+    /// is below exp(-PruneMargin) of the row's running maximum. The tile's largest exponent is the cached m_qt
+    /// where a pass has computed it, else the distance bound.
     /// </summary>
-    private bool CanSkip(in Inputs args, int first, int rows, int tile, ReadOnlySpan<double> lowerBounds, double[] tileCeilings, T[] maxima)
+    private bool CanSkip(in Inputs args, int first, int rows, int tile, ReadOnlySpan<double> lowerBounds, double[] tileCeilings,
+        T[] maxima, WeightCache<T>? cache)
     {
         double cut = double.CreateTruncating(_cut);
         for (int r = 0; r < rows; r++)
         {
-            double bound = lowerBounds[r * _bounds.Tiles + tile];
-            if (bound > cut) continue;
+            double largestExponent;
+            T known = cache is null ? T.NaN : cache.TileMaxima(first + r)[tile];
+            if (T.IsNaN(known))
+            {
+                double bound = lowerBounds[r * _bounds.Tiles + tile];
+                if (bound > cut) continue;
+                largestExponent = -bound;
+            }
+            else largestExponent = double.CreateTruncating(known);
             double rowShift = args.Shifts is null ? 0 : double.CreateTruncating(args.Shifts[first + r]);
-            double ceiling = tileCeilings[tile] - bound - rowShift;
+            double ceiling = tileCeilings[tile] + largestExponent - rowShift;
             if (ceiling >= double.CreateTruncating(maxima[first + r]) - PruneMargin) return false;
         }
         return true;
@@ -240,108 +325,230 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
         /// <summary>Four rows of squared distances, then of exponents.</summary>
         public readonly T[] Tile = new T[DistanceKernel.QueryRowsPerStep * columnTile];
 
-        /// <summary>Four rows of weights in float64.</summary>
+        /// <summary>Four rows of unit weights u (when not read from the cache) and their four maxima m.</summary>
+        public readonly T[] UnitWeights = new T[DistanceKernel.QueryRowsPerStep * columnTile];
+        public readonly T[] UnitMaxima = new T[DistanceKernel.QueryRowsPerStep];
+
+        /// <summary>Four rows of weights in float64, and the factor each row's weighted sum is taken with.</summary>
         public readonly double[] Weights = new double[DistanceKernel.QueryRowsPerStep * columnTile];
+        public readonly double[] RowFactors = new double[DistanceKernel.QueryRowsPerStep];
 
         /// <summary>Accumulator rows for the missing rows of a short group (their weights are zero).</summary>
         public readonly double[] Spare = new double[width];
     }
 
     /// <summary>Up to four query rows against one tile, updating their running maxima and sums.</summary>
-    private void RunGroupOnTile(in Inputs args, int first, int rows, int tile, T[] maxima, double[] sums,
-        DistanceCache<T>? cache, Scratch scratch)
+    private void RunGroupOnTile(in Inputs args, int first, int rows, int tile, double tileCeiling, double[] columnFactors,
+        T[] maxima, double[] sums, WeightCache<T>? cache, Scratch scratch)
     {
-        int padded = _columns.PaddedRows;
         int stride = _columnTile;
-        int width = args.Width;
         int tileStart = tile * stride;
-        var exponents = scratch.Tile.AsSpan();
-        var rowMax = maxima.AsSpan(first, rows);
-        bool cached = cache is not null && first + rows <= cache.CachedRows;
-        int tileColumns = Math.Min(stride, padded - tileStart);
-        bool fromCache = cached;
-        for (int r = 0; r < rows && fromCache; r++) fromCache = cache!.IsFilled(first + r, tile);
-        if (!fromCache)
+        int tileColumns = Math.Min(stride, _columns.PaddedRows - tileStart);
+        int width = args.Width;
+        var distances = scratch.Tile.AsSpan();
+        bool haveDistances = false;
+        int group = cache is null ? -1 : GroupIndex(first);
+        var unitMaxima = scratch.UnitMaxima;
+        if (cache is not null && cache.TryGet(group, tile, out var unitWeights))
         {
-            DistanceKernel.SquaredDistances(args.Queries, args.QueryNorms, first, rows, _columns, tileStart, tileColumns, exponents, stride);
-            if (cached)
-                for (int r = 0; r < rows; r++)
-                {
-                    exponents.Slice(r * stride, tileColumns).CopyTo(cache!.Row(first + r, tileStart, tileColumns));
-                    cache.MarkFilled(first + r, tile);
-                }
+            for (int r = 0; r < DistanceKernel.QueryRowsPerStep; r++)
+                unitMaxima[r] = r < rows ? cache.TileMaxima(first + r)[tile] : T.NegativeInfinity;
+        }
+        else
+        {
+            DistanceKernel.SquaredDistances(args.Queries, args.QueryNorms, first, rows, _columns, tileStart, tileColumns, distances, stride);
+            haveDistances = true;
+            ToUnitWeights(args.Diagonal, first, rows, tileStart, tileColumns, distances, scratch.UnitWeights, unitMaxima);
+            unitWeights = scratch.UnitWeights;
+            if (cache is not null)
+            {
+                // Blocks are kept when a pass computes them a second time: the first pass computes many tiles
+                // that the tile maxima it leaves then let every later pass skip.
+                bool secondTime = !T.IsNaN(cache.TileMaxima(first)[tile]);
+                for (int r = 0; r < rows; r++) cache.TileMaxima(first + r)[tile] = unitMaxima[r];
+                if (secondTime) cache.TryAdd(group, tile, unitWeights);
+            }
         }
 
         var weights = scratch.Weights.AsSpan();
+        var rowFactors = scratch.RowFactors;
+        var rowMax = maxima.AsSpan(first, rows);
+        var factors = columnFactors.AsSpan(tileStart, tileColumns);
         for (int r = 0; r < DistanceKernel.QueryRowsPerStep; r++)
         {
             int query = first + r;
             var rowWeights = weights.Slice(r * stride, tileColumns);
-            if (r >= rows)
+            double unitMax = r < rows ? double.CreateTruncating(unitMaxima[r]) : double.NegativeInfinity;
+            rowFactors[r] = 0;
+            if (double.IsNegativeInfinity(unitMax))
             {
                 rowWeights.Clear();
                 continue;
             }
-            var row = exponents.Slice(r * stride, tileColumns);
-            ReadOnlySpan<T> distances = fromCache ? cache!.Row(query, tileStart, tileColumns) : row;
-            T rowShift = args.Shifts is null ? T.Zero : args.Shifts[query];
-            var columnShifts = args.Shifts is null ? ReadOnlySpan<T>.Empty : args.Shifts.AsSpan(tileStart, tileColumns);
-            T tileMax = ToExponents(distances, row, rowShift, columnShifts, args.ColumnOffsets.AsSpan(tileStart, tileColumns));
-            if (args.Diagonal != DiagonalRule.None && query >= tileStart && query < tileStart + tileColumns)
+            double largest = MultiplyAndMax(unitWeights.Slice(r * stride, tileColumns), factors, rowWeights);
+            double rowShift = args.Shifts is null ? 0 : double.CreateTruncating(args.Shifts[query]);
+            // exp(b_qj) = exp(scaleExponent) u_qj e_j.
+            double scaleExponent = tileCeiling + unitMax - rowShift;
+            // A unit weight that underflowed T weighs at most exp(scaleExponent + ln(smallest normal)): it can only
+            // matter when that is within the pruning margin of the row's running maximum.
+            if (largest < FactoredFloor
+                && scaleExponent + Simd.LogSmallestNormal<T>() >= double.CreateTruncating(rowMax[r]) - PruneMargin)
             {
-                // r_qq = 0 exactly (scikit-learn zeroes the diagonal distance), so b_qq = v_q - 2 s_q.
-                row[query - tileStart] = args.Diagonal == DiagonalRule.Exclude
-                    ? T.NegativeInfinity
-                    : args.ColumnOffsets[query] - (rowShift + rowShift);
-                tileMax = MaxOf(row);
-            }
-            if (T.IsNegativeInfinity(tileMax))
-            {
-                rowWeights.Clear();
+                if (!haveDistances)
+                {
+                    DistanceKernel.SquaredDistances(args.Queries, args.QueryNorms, first, rows, _columns, tileStart, tileColumns, distances, stride);
+                    haveDistances = true;
+                }
+                WeighInFull(args, query, tileStart, distances.Slice(r * stride, tileColumns), ref rowMax[r], sums.AsSpan(query * width, width), rowWeights);
+                rowFactors[r] = 1;
                 continue;
             }
-            if (tileMax > rowMax[r])
+            if (largest == 0) continue;
+            double tileMax = scaleExponent + Math.Log(largest);
+            if (tileMax > double.CreateTruncating(rowMax[r]))
             {
+                T newMax = T.CreateTruncating(tileMax);
                 if (!T.IsNegativeInfinity(rowMax[r]))
-                    Scale(sums.AsSpan(query * width, width), Math.Exp(double.CreateTruncating(rowMax[r] - tileMax)));
-                rowMax[r] = tileMax;
+                    Scale(sums.AsSpan(query * width, width), Math.Exp(double.CreateTruncating(rowMax[r]) - double.CreateTruncating(newMax)));
+                rowMax[r] = newMax;
             }
-            Weigh(row, rowMax[r], rowWeights);
+            rowFactors[r] = Math.Exp(scaleExponent - double.CreateTruncating(rowMax[r]));
         }
-        Accumulate(weights, stride, tileColumns, args.G.AsSpan(tileStart * width, tileColumns * width), width,
+        Accumulate(weights, stride, tileColumns, args.G.AsSpan(tileStart * width, tileColumns * width), width, rowFactors,
             sums.AsSpan(first * width, rows * width), scratch.Spare);
     }
 
     /// <summary>
-    /// Turns squared distances into exponents b = v - ((gamma r + s_q) + s_j), cut ones to -inf; returns the maximum.
-    /// <paramref name="distances"/> may be <paramref name="tile"/> itself.
+    /// Unit weights u = exp(x - m) of a group on a tile from its squared distances: x = -gamma r, -inf where
+    /// gamma r exceeds the cut or the pair is excluded, 0 on the kept diagonal (scikit-learn zeroes r_qq);
+    /// m = max x per row (-inf: the whole row is out).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private unsafe T ToExponents(ReadOnlySpan<T> distances, Span<T> tile, T rowShift, ReadOnlySpan<T> columnShifts, ReadOnlySpan<T> offsets)
+    private unsafe void ToUnitWeights(DiagonalRule diagonal, int first, int rows, int tileStart, int tileColumns,
+        Span<T> distances, T[] unitWeights, T[] unitMaxima)
     {
         int lanes = Vector256<T>.Count;
+        int stride = _columnTile;
         var gamma = Vector256.Create(_gamma);
         var cut = Vector256.Create(_cut);
-        var shift = Vector256.Create(rowShift);
         var negativeInfinity = Vector256.Create(T.NegativeInfinity);
-        var max = negativeInfinity;
-        bool shifted = !columnShifts.IsEmpty;
-        fixed (T* r = distances)
-        fixed (T* t = tile)
-        fixed (T* s = columnShifts)
-        fixed (T* v = offsets)
+        for (int r = 0; r < rows; r++)
         {
-            for (int j = 0; j < tile.Length; j += lanes)
+            // The exponents go into the unit weights' row, which the exponentials then overwrite in place:
+            // the distances stay for the rows that need their exponents in full.
+            var units = unitWeights.AsSpan(r * stride, tileColumns);
+            var max = negativeInfinity;
+            fixed (T* x = distances.Slice(r * stride, tileColumns))
+            fixed (T* u = units)
             {
-                var scaled = gamma * Vector256.Load(r + j);
-                var bracket = shifted ? scaled + shift + Vector256.Load(s + j) : scaled;
-                var exponent = Vector256.Load(v + j) - bracket;
-                exponent = Vector256.ConditionalSelect(Vector256.GreaterThan(scaled, cut), negativeInfinity, exponent);
-                exponent.Store(t + j);
-                max = Vector256.Max(max, exponent);
+                for (int j = 0; j < tileColumns; j += lanes)
+                {
+                    var scaled = gamma * Vector256.Load(x + j);
+                    var exponent = Vector256.ConditionalSelect(Vector256.GreaterThan(scaled, cut), negativeInfinity, -scaled);
+                    exponent.Store(u + j);
+                    max = Vector256.Max(max, exponent);
+                }
+            }
+            int query = first + r;
+            T rowMax = Simd.HorizontalMax(max);
+            if (diagonal != DiagonalRule.None && query >= tileStart && query < tileStart + tileColumns)
+            {
+                units[query - tileStart] = diagonal == DiagonalRule.Exclude ? T.NegativeInfinity : T.Zero;
+                rowMax = MaxOf(units);
+            }
+            unitMaxima[r] = rowMax;
+            if (T.IsNegativeInfinity(rowMax))
+            {
+                units.Clear();
+                continue;
+            }
+            var shift = Vector256.Create(rowMax);
+            fixed (T* u = units)
+            {
+                for (int j = 0; j < tileColumns; j += lanes)
+                    Simd.ExpNonPositive(Vector256.Load(u + j) - shift).Store(u + j);
+            }
+        }
+        for (int r = rows; r < DistanceKernel.QueryRowsPerStep; r++) unitMaxima[r] = T.NegativeInfinity;
+    }
+
+    /// <summary>w_j = u_j e_j in float64; returns the largest.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe double MultiplyAndMax(ReadOnlySpan<T> units, ReadOnlySpan<double> factors, Span<double> weights)
+    {
+        var max = Vector256<double>.Zero;
+        fixed (T* u = units)
+        fixed (double* e = factors)
+        fixed (double* w = weights)
+        {
+            for (int j = 0; j < units.Length; j += Vector256<T>.Count)
+            {
+                if (typeof(T) == typeof(float))
+                {
+                    var (lower, upper) = Vector256.Widen(Vector256.Load((float*)u + j));
+                    var first = lower * Vector256.Load(e + j);
+                    var second = upper * Vector256.Load(e + j + 4);
+                    first.Store(w + j);
+                    second.Store(w + j + 4);
+                    max = Vector256.Max(max, Vector256.Max(first, second));
+                }
+                else
+                {
+                    var product = Vector256.Load((double*)u + j) * Vector256.Load(e + j);
+                    product.Store(w + j);
+                    max = Vector256.Max(max, product);
+                }
             }
         }
         return Simd.HorizontalMax(max);
+    }
+
+    /// <summary>
+    /// The row's terms from its exponents b formed in full (where the factored form could lose a term):
+    /// updates the running maximum and sums, and leaves the row's weights exp(b - h).
+    /// </summary>
+    private void WeighInFull(in Inputs args, int query, int tileStart, ReadOnlySpan<T> distances, ref T rowMax, Span<double> sums, Span<double> weights)
+    {
+        int tileColumns = weights.Length;
+        Span<T> exponents = stackalloc T[tileColumns];
+        T rowShift = args.Shifts is null ? T.Zero : args.Shifts[query];
+        var columnShifts = args.Shifts is null ? ReadOnlySpan<T>.Empty : args.Shifts.AsSpan(tileStart, tileColumns);
+        T tileMax = ToExponents(distances, exponents, rowShift, columnShifts, args.ColumnOffsets.AsSpan(tileStart, tileColumns));
+        if (args.Diagonal != DiagonalRule.None && query >= tileStart && query < tileStart + tileColumns)
+        {
+            // r_qq = 0 exactly (scikit-learn zeroes the diagonal distance), so b_qq = v_q - 2 s_q.
+            exponents[query - tileStart] = args.Diagonal == DiagonalRule.Exclude
+                ? T.NegativeInfinity
+                : args.ColumnOffsets[query] - (rowShift + rowShift);
+            tileMax = MaxOf(exponents);
+        }
+        if (T.IsNegativeInfinity(tileMax))
+        {
+            weights.Clear();
+            return;
+        }
+        if (tileMax > rowMax)
+        {
+            if (!T.IsNegativeInfinity(rowMax)) Scale(sums, Math.Exp(double.CreateTruncating(rowMax - tileMax)));
+            rowMax = tileMax;
+        }
+        for (int j = 0; j < tileColumns; j++) weights[j] = Math.Exp(double.CreateTruncating(exponents[j] - rowMax));
+    }
+
+    /// <summary>
+    /// Exponents b = v - ((gamma r + s_q) + s_j) of a row, cut ones to -inf; returns the maximum.
+    /// </summary>
+    private T ToExponents(ReadOnlySpan<T> distances, Span<T> exponents, T rowShift, ReadOnlySpan<T> columnShifts, ReadOnlySpan<T> offsets)
+    {
+        T max = T.NegativeInfinity;
+        for (int j = 0; j < exponents.Length; j++)
+        {
+            T scaled = _gamma * distances[j];
+            T bracket = columnShifts.IsEmpty ? scaled : scaled + rowShift + columnShifts[j];
+            exponents[j] = scaled > _cut ? T.NegativeInfinity : offsets[j] - bracket;
+            max = T.Max(max, exponents[j]);
+        }
+        return max;
     }
 
     private static T MaxOf(ReadOnlySpan<T> values)
@@ -356,29 +563,16 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
         for (int k = 0; k < values.Length; k++) values[k] *= factor;
     }
 
-    /// <summary>Weights exp(b_j - h) of one row of a tile, in float64.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Weigh(ReadOnlySpan<T> exponents, T rowMax, Span<double> weights)
-    {
-        int lanes = Vector256<T>.Count;
-        var shift = Vector256.Create(rowMax);
-        fixed (T* e = exponents)
-        fixed (double* w = weights)
-        {
-            for (int j = 0; j < exponents.Length; j += lanes)
-                Simd.StoreAsDouble(Simd.ExpNonPositive(Vector256.Load(e + j) - shift), w + j);
-        }
-    }
-
     /// <summary>
-    /// acc_r += sum_j w_rj G_j for the four rows of a group over one tile, in float64. Each G load serves
-    /// the four rows, and up to twelve accumulators (4 rows x 3 vectors) stay in registers; there is no
+    /// acc_r += f_r sum_j w_rj G_j for the four rows of a group over one tile, in float64. Each G load serves
+    /// the four rows, and up to twelve partial sums (4 rows x 3 vectors) stay in registers; there is no
     /// branch on zero weights (cut pairs), which come in no predictable order in shuffled data.
     /// </summary>
+    /// <param name="rowFactors">f_r per row of the group.</param>
     /// <param name="accumulators">The group's rows of sums (rows x width); missing rows use <paramref name="spare"/>.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Accumulate(ReadOnlySpan<double> weights, int stride, int columns, ReadOnlySpan<double> g, int width,
-        Span<double> accumulators, double[] spare)
+        ReadOnlySpan<double> rowFactors, Span<double> accumulators, double[] spare)
     {
         int rows = accumulators.Length / width;
         fixed (double* w = weights)
@@ -390,15 +584,16 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
             double* acc1 = rows > 1 ? sums + width : spareSums;
             double* acc2 = rows > 2 ? sums + 2 * width : spareSums;
             double* acc3 = rows > 3 ? sums + 3 * width : spareSums;
+            var f0 = Vector256.Create(rowFactors[0]);
+            var f1 = Vector256.Create(rowFactors[1]);
+            var f2 = Vector256.Create(rowFactors[2]);
+            var f3 = Vector256.Create(rowFactors[3]);
             for (int k = 0; k < width; k += 12)
             {
                 int vectors = Math.Min(3, (width - k) / 4);
-                var a00 = Vector256.Load(acc0 + k); var a10 = Vector256.Load(acc1 + k);
-                var a20 = Vector256.Load(acc2 + k); var a30 = Vector256.Load(acc3 + k);
-                var a01 = vectors > 1 ? Vector256.Load(acc0 + k + 4) : default; var a11 = vectors > 1 ? Vector256.Load(acc1 + k + 4) : default;
-                var a21 = vectors > 1 ? Vector256.Load(acc2 + k + 4) : default; var a31 = vectors > 1 ? Vector256.Load(acc3 + k + 4) : default;
-                var a02 = vectors > 2 ? Vector256.Load(acc0 + k + 8) : default; var a12 = vectors > 2 ? Vector256.Load(acc1 + k + 8) : default;
-                var a22 = vectors > 2 ? Vector256.Load(acc2 + k + 8) : default; var a32 = vectors > 2 ? Vector256.Load(acc3 + k + 8) : default;
+                Vector256<double> a00 = default, a10 = default, a20 = default, a30 = default;
+                Vector256<double> a01 = default, a11 = default, a21 = default, a31 = default;
+                Vector256<double> a02 = default, a12 = default, a22 = default, a32 = default;
                 double* row = gRows + k;
                 for (int j = 0; j < columns; j++, row += width)
                 {
@@ -422,10 +617,20 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
                         a22 = Vector256.FusedMultiplyAdd(w2, g2, a22); a32 = Vector256.FusedMultiplyAdd(w3, g2, a32);
                     }
                 }
-                a00.Store(acc0 + k); a10.Store(acc1 + k); a20.Store(acc2 + k); a30.Store(acc3 + k);
-                if (vectors > 1) { a01.Store(acc0 + k + 4); a11.Store(acc1 + k + 4); a21.Store(acc2 + k + 4); a31.Store(acc3 + k + 4); }
-                if (vectors > 2) { a02.Store(acc0 + k + 8); a12.Store(acc1 + k + 8); a22.Store(acc2 + k + 8); a32.Store(acc3 + k + 8); }
+                AddScaled(acc0 + k, f0, a00, a01, a02, vectors);
+                AddScaled(acc1 + k, f1, a10, a11, a12, vectors);
+                AddScaled(acc2 + k, f2, a20, a21, a22, vectors);
+                AddScaled(acc3 + k, f3, a30, a31, a32, vectors);
             }
         }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void AddScaled(double* sums, Vector256<double> factor, Vector256<double> first, Vector256<double> second,
+        Vector256<double> third, int vectors)
+    {
+        Vector256.FusedMultiplyAdd(factor, first, Vector256.Load(sums)).Store(sums);
+        if (vectors > 1) Vector256.FusedMultiplyAdd(factor, second, Vector256.Load(sums + 4)).Store(sums + 4);
+        if (vectors > 2) Vector256.FusedMultiplyAdd(factor, third, Vector256.Load(sums + 8)).Store(sums + 8);
     }
 }

@@ -88,18 +88,12 @@ internal static class Simd
         return Vector256.ConditionalSelect(underflow, Vector256<double>.Zero, p * scale);
     }
 
-    /// <summary>Stores a vector of T as float64 values at <paramref name="destination"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static unsafe void StoreAsDouble<T>(Vector256<T> values, double* destination)
+    /// <summary>ln of T's smallest normal number: <see cref="ExpNonPositive{T}"/> returns 0 below it.</summary>
+    public static double LogSmallestNormal<T>()
     {
-        if (typeof(T) == typeof(float))
-        {
-            var (lower, upper) = Vector256.Widen(values.AsSingle());
-            lower.Store(destination);
-            upper.Store(destination + 4);
-        }
-        else if (typeof(T) == typeof(double)) values.AsDouble().Store(destination);
-        else throw new NotSupportedException(typeof(T).Name);
+        if (typeof(T) == typeof(float)) return -87.33654;
+        if (typeof(T) == typeof(double)) return -708.3964185322641;
+        throw new NotSupportedException(typeof(T).Name);
     }
 
     /// <summary>exp of a scalar in T's own precision (MathF for float: no silent float64).</summary>

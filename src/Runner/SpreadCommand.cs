@@ -31,7 +31,7 @@ public static class SpreadCommand
         precision.AcceptOnlyFromAmong("float32", "float64");
         var solver = new Option<string>("--solver") { Description = "fixed-point (scikit-learn's loop, the default) or cg (conjugate gradients on the same fixed point; rbf only; --tol is then the relative residual).", DefaultValueFactory = _ => "fixed-point" };
         solver.AcceptOnlyFromAmong("fixed-point", "cg");
-        var memoryLimit = new Option<string?>("--memory-limit") { Description = "Memory the engine may use, e.g. 1GiB or 512MiB (default: half of the available memory, spent on caching distances)." };
+        var memoryLimit = new Option<string?>("--memory-limit") { Description = "Memory the engine may use, e.g. 1GiB or 512MiB (default: half of the available memory, spent on caching rbf weights)." };
         var truth = new Option<string?>("--truth") { Description = "Optional answer key (same formats as --labels): report the accuracy on the rows that were unlabeled." };
         var noCut = new Option<bool>("--no-underflow-cut") { Description = "Keep rbf affinities beyond float64's underflow (scikit-learn drops them), so every point keeps its nearest neighbours." };
 

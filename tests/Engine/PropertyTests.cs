@@ -99,7 +99,7 @@ public class PropertyTests(ITestOutputHelper output)
         var (x, truth) = TestData.Blobs(seed, n, 4, classes);
         var labels = TestData.PartialLabels(seed, truth, classes, 0.05);
         using var engine = TestData.CreateEngine(engineName);
-        // A limit of 1 GiB caches every row's distances (spreading caches none by default).
+        // A limit of 1 GiB caches the tile maxima and every weight block the passes compute twice.
         var cached = TestData.Fit(engine, x, labels, classes, OptionsFor(model, kernel) with { MemoryLimitBytes = 1L << 30 });
         // The smallest limit leaves no room for a cache: every pass recomputes its tiles.
         var recomputed = TestData.Fit(engine, x, labels, classes, OptionsFor(model, kernel) with { MemoryLimitBytes = DiffusionOptions.MinimumMemoryLimitBytes });
