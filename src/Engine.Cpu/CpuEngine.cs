@@ -165,7 +165,8 @@ internal sealed class CpuGraph<T> : IAffinityGraph where T : unmanaged, IFloatin
     {
         double cut = options.Float64UnderflowCut ? DiffusionOptions.Float64UnderflowExponent : double.PositiveInfinity;
         var pass = new RbfPass<T>(packed, options.Gamma, cut, rowTile, columnTile);
-        var cache = pass.CreateCache(MemoryBudget.CacheBytes(options, features, packed.PaddedRows, System.Runtime.CompilerServices.Unsafe.SizeOf<T>()));
+        var cache = pass.CreateCache(MemoryBudget.CacheBytes(options, features, packed.PaddedRows, System.Runtime.CompilerServices.Unsafe.SizeOf<T>()),
+            MemoryBudget.KeepsBlocks(options));
         progress?.Report(new StageProgress("degrees", 0, 1, double.NaN));
         try
         {

@@ -20,48 +20,54 @@ internal enum DiagonalRule
 
 /// <summary>
 /// What the rbf passes over the training rows learn and later passes reuse, within the memory budget
-/// (DESIGN.md: cache W within a budget): for every (row, tile) a pass computed, the tile's largest exponent
-/// m_qt = max_{j in t} (-gamma r_qj), which bounds the tile's terms far more tightly than the distance bound
-/// of <see cref="TileBounds{T}"/>; and, while the room lasts, the (four-row group, tile) blocks of unit weights
-/// u_qj = exp(-gamma r_qj - m_qt). Neither depends on a pass's column offsets or shifts, so later passes read
-/// them instead of computing distances and exponentials. Blocks are native memory backed by transparent huge
-/// pages where Linux offers them: faulting in a gigabyte of 4 KiB pages costs seconds on a virtual machine,
-/// of 2 MiB pages a fraction of that.
+/// (DESIGN.md: cache W within a budget): for every (row, tile) a ceiling on the tile's largest exponent
+/// -gamma r_qj, first from the distance bound of <see cref="TileBounds{T}"/>, then, once a pass has computed
+/// the tile, the exact m_qt = max_{j in t} (-gamma r_qj), which bounds the tile's terms far more tightly in
+/// many dimensions; each row block's tile order; and, while the room lasts, the (four-row group, tile) blocks
+/// of unit weights u_qj = exp(-gamma r_qj - m_qt) that a pass computes a second time. None depends on a pass's
+/// column offsets or shifts, so later passes read them instead of computing bounds, distances and
+/// exponentials. Blocks are native memory backed by transparent huge pages where Linux offers them: faulting
+/// in a gigabyte of 4 KiB pages costs seconds on a virtual machine, of 2 MiB pages a fraction of that.
 /// </summary>
 internal sealed unsafe class WeightCache<T> : IDisposable where T : unmanaged, IFloatingPointIeee754<T>
 {
     private const nuint HugePage = 2 << 20;
+    private const int ComputedOnce = -1;
     private readonly int _tiles;
     private readonly int _blockValues;
     private readonly long _capacity;
+    /// <summary>Per (group, tile): 0 never computed, <see cref="ComputedOnce"/>, or the cached block's slot + 1.</summary>
     private readonly int[] _slots;
-    private readonly T[] _tileMaxima;
+    private readonly T[] _ceilings;
+    private readonly int[]?[] _tileOrders;
     private long _used;
     private T* _blocks;
 
     /// <param name="rows">Training rows.</param>
+    /// <param name="rowBlocks">Row blocks of the passes.</param>
     /// <param name="groups">Four-row groups of the training rows (see <see cref="RbfPass{T}.CreateCache"/>).</param>
     /// <param name="tiles">Column tiles per row.</param>
     /// <param name="stride">Columns per tile.</param>
-    /// <param name="bytes">Memory for the tile maxima, the blocks and their index.</param>
-    public static WeightCache<T>? Create(int rows, int groups, int tiles, int stride, long bytes)
+    /// <param name="bytes">Memory for the tables and the blocks.</param>
+    /// <param name="keepBlocks">Whether to keep weight blocks besides the tables.</param>
+    public static WeightCache<T>? Create(int rows, int rowBlocks, int groups, int tiles, int stride, long bytes, bool keepBlocks)
     {
-        long tableBytes = ((long)groups * sizeof(int) + (long)rows * sizeof(T)) * tiles;
+        long tableBytes = ((long)groups * sizeof(int) + (long)(rows + rowBlocks) * sizeof(T)) * tiles;
         long blockBytes = (long)DistanceKernel.QueryRowsPerStep * stride * sizeof(T);
-        // The tables are worth their memory only with room for blocks besides (and must fit in arrays).
-        if (tableBytes > bytes / 4 || (long)rows * tiles > Array.MaxLength) return null;
-        long blocks = Math.Min(Math.Min((bytes - tableBytes) / blockBytes, (long)groups * tiles), int.MaxValue - 1);
-        return new WeightCache<T>(rows, groups, tiles, stride, blocks);
+        // The tables must leave most of the budget to what they save (and fit in arrays).
+        if (tableBytes > bytes / 4 || (long)rows * tiles > Array.MaxLength || (long)groups * tiles > Array.MaxLength) return null;
+        long blocks = !keepBlocks ? 0 : Math.Min(Math.Min((bytes - tableBytes) / blockBytes, (long)groups * tiles), int.MaxValue - 1);
+        return new WeightCache<T>(rows, rowBlocks, groups, tiles, stride, blocks);
     }
 
-    private WeightCache(int rows, int groups, int tiles, int stride, long capacity)
+    private WeightCache(int rows, int rowBlocks, int groups, int tiles, int stride, long capacity)
     {
         _tiles = tiles;
         _capacity = capacity;
         _blockValues = DistanceKernel.QueryRowsPerStep * stride;
         _slots = new int[(long)groups * tiles];
-        _tileMaxima = new T[(long)rows * tiles];
-        Array.Fill(_tileMaxima, T.NaN);
+        _ceilings = new T[(long)rows * tiles];
+        _tileOrders = new int[]?[rowBlocks];
         if (capacity == 0) return;
         nuint bytes = (nuint)capacity * (nuint)_blockValues * (nuint)sizeof(T);
         bytes = (bytes + HugePage - 1) / HugePage * HugePage;
@@ -74,8 +80,14 @@ internal sealed unsafe class WeightCache<T> : IDisposable where T : unmanaged, I
     /// <summary>Memory reserved for blocks (faulted in as passes fill them).</summary>
     public long BlockBytes { get; }
 
-    /// <summary>The row's m_qt per tile: NaN where no pass has computed the tile, -inf where every pair is out.</summary>
-    public Span<T> TileMaxima(int row) => _tileMaxima.AsSpan((int)((long)row * _tiles), _tiles);
+    /// <summary>The row block's tiles in the order passes take them; null until a pass has gone over the block.</summary>
+    public int[]? TileOrder(int rowBlock) => _tileOrders[rowBlock];
+
+    /// <summary>Records a row block's tile order; its rows' <see cref="Ceilings"/> must be set.</summary>
+    public void SetTileOrder(int rowBlock, int[] order) => _tileOrders[rowBlock] = order;
+
+    /// <summary>The row's ceiling on each tile's largest exponent (-inf: every pair of the tile is out).</summary>
+    public Span<T> Ceilings(int row) => _ceilings.AsSpan((int)((long)row * _tiles), _tiles);
 
     /// <summary>The group's unit weights on the tile (four rows of <c>stride</c>), if cached.</summary>
     public bool TryGet(int group, int tile, out ReadOnlySpan<T> weights)
@@ -85,15 +97,25 @@ internal sealed unsafe class WeightCache<T> : IDisposable where T : unmanaged, I
         return slot >= 0;
     }
 
-    /// <summary>Keeps the block while there is room. Only the thread that owns the group writes its slots.</summary>
-    public void TryAdd(int group, int tile, ReadOnlySpan<T> weights)
+    /// <summary>
+    /// Notes that a pass computed the group's weights on the tile, keeping them while there is room if this is
+    /// the second time: the first pass computes many tiles that the exact maxima it leaves then let every later
+    /// pass skip. Only the thread that owns the group writes its slots.
+    /// </summary>
+    public void Computed(int group, int tile, ReadOnlySpan<T> weights)
     {
-        if (Interlocked.Read(ref _used) >= _capacity) return;
+        ref int state = ref _slots[(long)group * _tiles + tile];
+        if (state == 0)
+        {
+            state = ComputedOnce;
+            return;
+        }
+        if (state != ComputedOnce || Interlocked.Read(ref _used) >= _capacity) return;
         long slot = Interlocked.Increment(ref _used) - 1;
         if (slot >= _capacity) return;
         ObjectDisposedException.ThrowIf(_blocks == null, this);
         weights.CopyTo(Block(slot));
-        _slots[(long)group * _tiles + tile] = (int)slot + 1;
+        state = (int)slot + 1;
     }
 
     private Span<T> Block(long slot) => new(_blocks + slot * _blockValues, _blockValues);
@@ -192,11 +214,12 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>The index of the four-row group that starts at <paramref name="row"/> (groups never straddle row blocks).</summary>
     private int GroupIndex(int row) => row / _rowTile * GroupsPerBlock + row % _rowTile / DistanceKernel.QueryRowsPerStep;
 
-    /// <summary>A cache of this pass's unit weights over the training rows within <paramref name="bytes"/> (null: too little).</summary>
-    public WeightCache<T>? CreateCache(long bytes)
+    /// <summary>A cache of this pass's tile maxima and (with <paramref name="keepBlocks"/>) unit weights over the
+    /// training rows within <paramref name="bytes"/> (null: too little).</summary>
+    public WeightCache<T>? CreateCache(long bytes, bool keepBlocks)
     {
-        int groups = (_columns.Rows + _rowTile - 1) / _rowTile * GroupsPerBlock;
-        return WeightCache<T>.Create(_columns.Rows, groups, Tiles, _columnTile, bytes);
+        int rowBlocks = (_columns.Rows + _rowTile - 1) / _rowTile;
+        return WeightCache<T>.Create(_columns.Rows, rowBlocks, rowBlocks * GroupsPerBlock, Tiles, _columnTile, bytes, keepBlocks);
     }
 
     /// <summary>The per-pass inputs that vary with the stage.</summary>
@@ -228,8 +251,19 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
                 int count = Math.Min(_rowTile, args.QueryRows - first);
                 maxima.AsSpan(first, count).Fill(T.NegativeInfinity);
                 sums.AsSpan(first * args.Width, count * args.Width).Clear();
-                var lowerBounds = _bounds.LowerBounds(args.Queries, args.QueryNorms, first, count, double.CreateTruncating(_gamma), scratch.Bounds);
-                var order = _bounds.NearestFirst(lowerBounds, count, scratch.Bounds);
+                var order = cache?.TileOrder(block);
+                var lowerBounds = Span<double>.Empty;
+                if (order is null)
+                {
+                    lowerBounds = _bounds.LowerBounds(args.Queries, args.QueryNorms, first, count, double.CreateTruncating(_gamma), scratch.Bounds);
+                    order = _bounds.NearestFirst(lowerBounds, count, scratch.Bounds);
+                    if (cache is not null)
+                    {
+                        SetCeilings(cache, first, count, lowerBounds);
+                        order = order.ToArray();
+                        cache.SetTileOrder(block, order);
+                    }
+                }
                 // Tile-major within the block: a tile's panels and G rows (about 180 KiB for 64 features
                 // and 10 classes) stay in L2 while every row group of the block goes over them. The nearest
                 // tiles come first, so that the row maxima are high before the far tiles are bounded.
@@ -238,7 +272,7 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
                     {
                         int rows = Math.Min(DistanceKernel.QueryRowsPerStep, count - group);
                         scratch.GroupTiles++;
-                        if (CanSkip(args, first + group, rows, tile, lowerBounds.Slice(group * _bounds.Tiles), tileCeilings, maxima, cache))
+                        if (CanSkip(args, first + group, rows, tile, cache is null ? lowerBounds.Slice(group * _bounds.Tiles) : default, tileCeilings, maxima, cache))
                         {
                             scratch.SkippedGroupTiles++;
                             continue;
@@ -287,10 +321,25 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
     private static double ShiftedOffset(in Inputs args, int column) =>
         double.CreateTruncating(args.ColumnOffsets[column]) - (args.Shifts is null ? 0 : double.CreateTruncating(args.Shifts[column]));
 
+    /// <summary>The first ceilings of a block's rows: minus the distance bounds, -inf where the bound is beyond the cut.</summary>
+    private void SetCeilings(WeightCache<T> cache, int first, int count, ReadOnlySpan<double> lowerBounds)
+    {
+        double cut = double.CreateTruncating(_cut);
+        for (int r = 0; r < count; r++)
+        {
+            var ceilings = cache.Ceilings(first + r);
+            for (int tile = 0; tile < _bounds.Tiles; tile++)
+            {
+                double bound = lowerBounds[r * _bounds.Tiles + tile];
+                ceilings[tile] = bound > cut ? T.NegativeInfinity : T.CreateTruncating(-bound);
+            }
+        }
+    }
+
     /// <summary>
     /// True when, for every row of the group, the whole tile is cut (gamma r beyond the cut) or every term
-    /// is below exp(-PruneMargin) of the row's running maximum. The tile's largest exponent is the cached m_qt
-    /// where a pass has computed it, else the distance bound.
+    /// is below exp(-PruneMargin) of the row's running maximum. The tile's largest exponent is bounded by the
+    /// cache's ceilings where there is a cache, else by the distance bounds.
     /// </summary>
     private bool CanSkip(in Inputs args, int first, int rows, int tile, ReadOnlySpan<double> lowerBounds, double[] tileCeilings,
         T[] maxima, WeightCache<T>? cache)
@@ -299,14 +348,12 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
         for (int r = 0; r < rows; r++)
         {
             double largestExponent;
-            T known = cache is null ? T.NaN : cache.TileMaxima(first + r)[tile];
-            if (T.IsNaN(known))
+            if (cache is not null) largestExponent = double.CreateTruncating(cache.Ceilings(first + r)[tile]);
+            else
             {
                 double bound = lowerBounds[r * _bounds.Tiles + tile];
-                if (bound > cut) continue;
-                largestExponent = -bound;
+                largestExponent = bound > cut ? double.NegativeInfinity : -bound;
             }
-            else largestExponent = double.CreateTruncating(known);
             double rowShift = args.Shifts is null ? 0 : double.CreateTruncating(args.Shifts[first + r]);
             double ceiling = tileCeilings[tile] + largestExponent - rowShift;
             if (ceiling >= double.CreateTruncating(maxima[first + r]) - PruneMargin) return false;
@@ -352,7 +399,7 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
         if (cache is not null && cache.TryGet(group, tile, out var unitWeights))
         {
             for (int r = 0; r < DistanceKernel.QueryRowsPerStep; r++)
-                unitMaxima[r] = r < rows ? cache.TileMaxima(first + r)[tile] : T.NegativeInfinity;
+                unitMaxima[r] = r < rows ? cache.Ceilings(first + r)[tile] : T.NegativeInfinity;
         }
         else
         {
@@ -362,11 +409,8 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
             unitWeights = scratch.UnitWeights;
             if (cache is not null)
             {
-                // Blocks are kept when a pass computes them a second time: the first pass computes many tiles
-                // that the tile maxima it leaves then let every later pass skip.
-                bool secondTime = !T.IsNaN(cache.TileMaxima(first)[tile]);
-                for (int r = 0; r < rows; r++) cache.TileMaxima(first + r)[tile] = unitMaxima[r];
-                if (secondTime) cache.TryAdd(group, tile, unitWeights);
+                for (int r = 0; r < rows; r++) cache.Ceilings(first + r)[tile] = unitMaxima[r];
+                cache.Computed(group, tile, unitWeights);
             }
         }
 

@@ -55,7 +55,7 @@ internal static class SpatialOrder
     }
 
     private const int SampleRows = 2048;
-    private const int ParallelRows = 16384;
+    private const int ParallelRows = 2048;
 
     private static int[] Sample(ReadOnlySpan<int> rows)
     {
