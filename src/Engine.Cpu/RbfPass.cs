@@ -89,6 +89,9 @@ internal sealed unsafe class WeightCache<T> : IDisposable where T : unmanaged, I
     /// <summary>The row's ceiling on each tile's largest exponent (-inf: every pair of the tile is out).</summary>
     public Span<T> Ceilings(int row) => _ceilings.AsSpan((int)((long)row * _tiles), _tiles);
 
+    /// <summary>One entry of <see cref="Ceilings"/> (the pruning test reads millions a pass).</summary>
+    public T Ceiling(int row, int tile) => _ceilings[(long)row * _tiles + tile];
+
     /// <summary>The group's unit weights on the tile (four rows of <c>stride</c>), if cached.</summary>
     public bool TryGet(int group, int tile, out ReadOnlySpan<T> weights)
     {
@@ -348,7 +351,7 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
         for (int r = 0; r < rows; r++)
         {
             double largestExponent;
-            if (cache is not null) largestExponent = double.CreateTruncating(cache.Ceilings(first + r)[tile]);
+            if (cache is not null) largestExponent = double.CreateTruncating(cache.Ceiling(first + r, tile));
             else
             {
                 double bound = lowerBounds[r * _bounds.Tiles + tile];
@@ -399,7 +402,7 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
         if (cache is not null && cache.TryGet(group, tile, out var unitWeights))
         {
             for (int r = 0; r < DistanceKernel.QueryRowsPerStep; r++)
-                unitMaxima[r] = r < rows ? cache.Ceilings(first + r)[tile] : T.NegativeInfinity;
+                unitMaxima[r] = r < rows ? cache.Ceiling(first + r, tile) : T.NegativeInfinity;
         }
         else
         {
