@@ -100,34 +100,35 @@ public sealed partial class CpuEngine : IDiffusionEngine
 /// <summary>
 /// The CPU engine's affinity stage product, in precision T. The rbf operator works on the rows in
 /// <see cref="SpatialOrder"/> (so that tiles are compact and far tiles can be skipped); labels go in and
-/// distributions come out in the caller's order.
+/// distributions come out in the caller's order. The knn operator works on the original rows.
 /// </summary>
 internal sealed class CpuGraph<T> : IAffinityGraph where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private readonly double[] _centre;
+    private readonly int _dims;
+    private readonly double[]? _centre;
     private readonly int[]? _order;
-    private readonly KnnSearch.Columns<T>? _knnColumns;
+    private readonly KnnLists<T>? _knn;
     private readonly RbfPass<T>? _pass;
     private readonly int _rowTile;
 
-    private CpuGraph(DiffusionOptions options, double[] centre, int[]? order, PackedRows<T> packed,
-        IDiffusionOperator op, RbfPass<T>? pass, KnnSearch.Columns<T>? knnColumns, int rowTile, WeightCache<T>? cache)
+    private CpuGraph(DiffusionOptions options, int dims, double[]? centre, int[]? order, IDiffusionOperator op, RbfPass<T>? pass,
+        KnnLists<T>? knn, int rowTile, WeightCache<T>? cache)
     {
         Options = options;
-        _order = order;
-        _knnColumns = knnColumns;
+        _dims = dims;
         _centre = centre;
-        Packed = packed;
+        _order = order;
+        _knn = knn;
         Operator = op;
         _pass = pass;
         _rowTile = rowTile;
         _cache = cache;
     }
 
-    public int Rows => Packed.Rows;
+    public int Rows => Operator.Rows;
     public DiffusionOptions Options { get; }
-    public PackedRows<T> Packed { get; }
     public IDiffusionOperator Operator { get; }
+    public KnnSearchReport? KnnSearchReport => _knn?.Report;
 
     /// <summary>The original index of each operator row (null: the original order).</summary>
     internal int[]? Order => _order;
@@ -141,28 +142,23 @@ internal sealed class CpuGraph<T> : IAffinityGraph where T : unmanaged, IFloatin
         IProgress<StageProgress>? progress, CancellationToken cancellation)
     {
         int rowTile = options.RowTile ?? CpuEngine.DefaultRowTile;
-        int columnTile = options.ColumnTile ?? CpuEngine.ColumnTileFor(features.Rows);
-        var centre = PackedRows<T>.Centre(features);
-        int n = features.Rows;
-        var order = SpatialOrder.Compute(features);
-        var packed = new PackedRows<T>(features, centre, order);
         if (options.Kernel == AffinityKernel.Knn)
         {
-            progress?.Report(new StageProgress("graph", 0, n, double.NaN));
-            var rowsDone = progress is null ? null : new Progress<long>(done => progress.Report(new StageProgress("graph", done, n, double.NaN)));
-            var columns = new KnnSearch.Columns<T>(packed, order, new TileBounds<T>(packed, PackedRows<T>.RoundTile(columnTile)), features);
             int searched = GraphKnn.SearchCount(options);
-            var neighbours = KnnSearch.Search(columns, packed, order, features, searched, rowTile, rowsDone, cancellation);
-            var knn = GraphKnn.CreateOperator(neighbours, searched, features, options);
-            // The knn operator works on the original rows: only the search used the spatial order.
-            return new CpuGraph<T>(options, centre, null, packed, knn, null, columns, rowTile, null);
+            var lists = GraphKnn.Find<T>(features, options, searched, progress, cancellation);
+            var knn = GraphKnn.CreateOperator(lists.Neighbours, searched, features, options);
+            return new CpuGraph<T>(options, features.Cols, null, null, knn, null, lists, rowTile, null);
         }
-        return BuildRbf(features, options, centre, order, packed, rowTile, columnTile, progress, cancellation);
+        return BuildRbf(features, options, rowTile, progress, cancellation);
     }
 
-    private static CpuGraph<T> BuildRbf(FeatureMatrix features, DiffusionOptions options, double[] centre, int[] order,
-        PackedRows<T> packed, int rowTile, int columnTile, IProgress<StageProgress>? progress, CancellationToken cancellation)
+    private static CpuGraph<T> BuildRbf(FeatureMatrix features, DiffusionOptions options, int rowTile,
+        IProgress<StageProgress>? progress, CancellationToken cancellation)
     {
+        int columnTile = options.ColumnTile ?? CpuEngine.ColumnTileFor(features.Rows);
+        var centre = PackedRows<T>.Centre(features);
+        var order = SpatialOrder.Compute(features);
+        var packed = new PackedRows<T>(features, centre, order);
         double cut = options.Float64UnderflowCut ? DiffusionOptions.Float64UnderflowExponent : double.PositiveInfinity;
         var pass = new RbfPass<T>(packed, options.Gamma, cut, rowTile, columnTile);
         var cache = pass.CreateCache(MemoryBudget.CacheBytes(options, features, packed.PaddedRows, System.Runtime.CompilerServices.Unsafe.SizeOf<T>()),
@@ -172,7 +168,7 @@ internal sealed class CpuGraph<T> : IAffinityGraph where T : unmanaged, IFloatin
         {
             var rbf = new RbfOperator<T>(pass, cache, options.Model, cancellation);
             progress?.Report(new StageProgress("degrees", 1, 1, double.NaN));
-            return new CpuGraph<T>(options, centre, order, packed, rbf, pass, null, rowTile, cache);
+            return new CpuGraph<T>(options, features.Cols, centre, order, rbf, pass, null, rowTile, cache);
         }
         catch
         {
@@ -208,28 +204,30 @@ internal sealed class CpuGraph<T> : IAffinityGraph where T : unmanaged, IFloatin
     public double[] PredictProba(DiffusionResult fitted, FeatureMatrix newFeatures, CancellationToken cancellation)
     {
         if (fitted.Rows != Rows) throw new ArgumentException($"the fitted result has {fitted.Rows} rows but the graph {Rows}", nameof(fitted));
-        if (newFeatures.Cols != Packed.Dims)
-            throw new ArgumentException($"X has {newFeatures.Cols} features, but the graph was built with {Packed.Dims} features.", nameof(newFeatures));
+        if (newFeatures.Cols != _dims)
+            throw new ArgumentException($"X has {newFeatures.Cols} features, but the graph was built with {_dims} features.", nameof(newFeatures));
         int classes = fitted.Classes;
         int m = newFeatures.Rows;
         var result = new double[(long)m * classes];
         if (m == 0) return result;
-        var queries = new PackedRows<T>(newFeatures, _centre);
         var distributions = fitted.Distributions;
-        if (Options.Kernel == AffinityKernel.Knn)
+        if (_knn is not null)
         {
             int k = Options.NNeighbors;
-            var neighbours = KnnSearch.Search(_knnColumns!, queries, null, newFeatures, k, _rowTile, null, cancellation);
+            var columns = _knn.Columns.Value;
+            var knnQueries = new PackedRows<T>(newFeatures, columns.Centre);
+            var neighbours = KnnSearch.Search(columns, knnQueries, null, newFeatures, k, _rowTile, null, cancellation);
             Parallel.For(0, m, q =>
             {
                 var row = result.AsSpan(q * classes, classes);
-                GraphKnn.PredictRow(Options, _knnColumns!.Features, newFeatures, q, neighbours.AsSpan(q * k, k), distributions, classes, row);
+                GraphKnn.PredictRow(Options, columns.Features, newFeatures, q, neighbours.AsSpan(q * k, k), distributions, classes, row);
             });
             return result;
         }
 
+        var queries = new PackedRows<T>(newFeatures, _centre!);
         int width = FixedPointLoop.Width(classes);
-        int padded = Packed.PaddedRows;
+        int padded = _pass!.Columns.PaddedRows;
         var g = new double[(long)padded * width];
         var offsets = new T[padded];
         Array.Fill(offsets, T.NegativeInfinity);

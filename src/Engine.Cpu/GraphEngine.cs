@@ -15,7 +15,7 @@ public sealed partial class CpuEngine : IGraphDiffusionEngine
         progress?.Report(new StageProgress("graph", 0, 1, double.NaN));
         var op = new CsrOperator(LogCsr.FromGraph(graph), options.Model);
         progress?.Report(new StageProgress("graph", 1, 1, double.NaN));
-        return new OperatorGraph(options, op, null, null, "graph");
+        return new OperatorGraph(options, op, null, null, "graph", null);
     }
 
     public IAffinityGraph BuildGraph(FeatureMatrix features, SparseGraph graph, GraphCombination combination, DiffusionOptions options,
@@ -33,9 +33,7 @@ public sealed partial class CpuEngine : IGraphDiffusionEngine
         if (combination.Mode == CombinationMode.Weights)
         {
             int searched = GraphKnn.SearchCount(options);
-            var neighbours = options.Precision == Precision.Float32
-                ? GraphKnn.Search<float>(features, options, searched, progress, cancellation)
-                : GraphKnn.Search<double>(features, options, searched, progress, cancellation);
+            var (neighbours, report) = options.Precision == Precision.Float32 ? Find<float>() : Find<double>();
             var knn = GraphKnn.Matrix(neighbours, searched, features, options);
             var input = LogCsr.FromGraph(graph);
             var triples = new List<(int, int, double)>(knn.Entries + input.Entries);
@@ -47,7 +45,13 @@ public sealed partial class CpuEngine : IGraphDiffusionEngine
                         triples.Add((i, matrix.Columns[e], matrix.LogWeights[e] + Math.Log(share)));
             }
             var op = new CsrOperator(LogCsr.FromTriples(features.Rows, triples, LogCsr.LogAdd), options.Model);
-            return new OperatorGraph(options, op, null, null, "weights");
+            return new OperatorGraph(options, op, null, null, "weights", report);
+
+            (int[] Neighbours, KnnSearchReport Report) Find<T>() where T : unmanaged, IFloatingPointIeee754<T>
+            {
+                var lists = GraphKnn.Find<T>(features, options, searched, progress, cancellation);
+                return (lists.Neighbours, lists.Report);
+            }
         }
 
         IAffinityGraph featureGraph = BuildGraph(features, options, progress, cancellation);
@@ -62,7 +66,7 @@ public sealed partial class CpuEngine : IGraphDiffusionEngine
             var logCsr = LogCsr.FromGraph(graph);
             var graphOperator = new CsrOperator(order is null ? logCsr : logCsr.Permuted(order), options.Model);
             var combined = new CombinedOperator(featureOperator, graphOperator, mu, options.Model, cancellation);
-            return new OperatorGraph(options, combined, order, featureGraph, "operators");
+            return new OperatorGraph(options, combined, order, featureGraph, "operators", featureGraph.KnnSearchReport);
         }
         catch
         {
@@ -93,12 +97,13 @@ internal interface ICpuOperatorGraph : IAffinityGraph
 /// An operator built from an input graph (alone, or combined with the feature graph, whose rows may be in the rbf
 /// pass's spatial order): labels go in and distributions come out in the caller's order.
 /// </summary>
-internal sealed class OperatorGraph(DiffusionOptions options, IDiffusionOperator op, int[]? order, IDisposable? owned, string form)
-    : ICpuOperatorGraph
+internal sealed class OperatorGraph(DiffusionOptions options, IDiffusionOperator op, int[]? order, IDisposable? owned, string form,
+    KnnSearchReport? knnSearchReport) : ICpuOperatorGraph
 {
     public int Rows => op.Rows;
     public DiffusionOptions Options { get; } = options;
     public IDiffusionOperator Operator => op;
+    public KnnSearchReport? KnnSearchReport => knnSearchReport;
 
     /// <summary>graph (the input graph alone), operators or weights (combined with the features).</summary>
     public string Form => form;

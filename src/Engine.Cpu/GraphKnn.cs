@@ -4,7 +4,7 @@ namespace GpuSpread.Engine.Cpu;
 
 /// <summary>
 /// The kNN graph options scikit-learn never shipped (<see cref="KnnGraphKind"/>, <see cref="KnnSelfLoops"/>,
-/// <see cref="KnnWeights"/>): the exact search's neighbour lists made into a <see cref="LogCsr"/>. With the
+/// <see cref="KnnWeights"/>): the search's neighbour lists made into a <see cref="LogCsr"/>. With the
 /// defaults (directed, the point itself included, connectivity) the engine keeps <see cref="KnnOperator"/>.
 /// </summary>
 internal static class GraphKnn
@@ -109,19 +109,34 @@ internal static class GraphKnn
         FixedPointLoop.NormaliseRow(row, row);
     }
 
-    /// <summary>The exact kNN search of the engine over <paramref name="features"/>, <paramref name="k"/> per row (original order).</summary>
-    public static int[] Search<T>(FeatureMatrix features, DiffusionOptions options, int k, IProgress<StageProgress>? progress, CancellationToken cancellation)
+    /// <summary>
+    /// Every row's <paramref name="k"/> nearest rows (original order, nearest first, the row itself included), by the search
+    /// the options pick for this many rows: the exact tiled search, or NN-descent with its recall measured against a
+    /// brute-force search of a sample of rows. The exact search's training side, which predicting new rows needs, is
+    /// kept from the exact search, and built on first use after NN-descent (twice the features' size: a fit need not hold it).
+    /// </summary>
+    public static KnnLists<T> Find<T>(FeatureMatrix features, DiffusionOptions options, int k, IProgress<StageProgress>? progress, CancellationToken cancellation)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int rowTile = options.RowTile ?? CpuEngine.DefaultRowTile;
-        int columnTile = options.ColumnTile ?? CpuEngine.DefaultColumnTile;
-        int n = features.Rows;
+        int columnTile = options.ColumnTile ?? CpuEngine.ColumnTileFor(features.Rows);
         var centre = PackedRows<T>.Centre(features);
         var order = SpatialOrder.Compute(features);
-        var packed = new PackedRows<T>(features.SelectRows(order), centre);
-        progress?.Report(new StageProgress("graph", 0, n, double.NaN));
-        var rowsDone = progress is null ? null : new Progress<long>(done => progress.Report(new StageProgress("graph", done, n, double.NaN)));
-        var columns = new KnnSearch.Columns<T>(packed, order, new TileBounds<T>(packed, PackedRows<T>.RoundTile(columnTile)), features);
-        return KnnSearch.Search(columns, packed, order, features, k, rowTile, rowsDone, cancellation);
+        if (options.KnnSearchFor(features.Rows) == KnnSearchMethod.Exact)
+        {
+            var columns = KnnSearch.CreateColumns<T>(features, centre, order, columnTile);
+            return new KnnLists<T>(KnnSearch.SearchTraining(columns, k, rowTile, progress, cancellation), KnnSearchReport.Exact, new Lazy<KnnSearch.Columns<T>>(columns));
+        }
+        var sample = KnnRecall.SampleRows(features.Rows, KnnRecall.DefaultSampleRows, seed: 0);
+        var found = NnDescent.Search<T>(features, order, k, NnDescent.Settings.Default, sample, progress, cancellation);
+        // NN-descent's buffers (1 GB at 1,000,000 x 64) are garbage now, but the collector would let the operator and the
+        // diffusion allocate on top of them first: the fit's peak passed 2 GiB until they were returned here.
+        GC.Collect();
+        return new KnnLists<T>(found.Neighbours, new KnnSearchReport(KnnSearchMethod.Approximate, sample.Length, found.Recall),
+            new Lazy<KnnSearch.Columns<T>>(() => KnnSearch.CreateColumns<T>(features, centre, order, columnTile)));
     }
 }
+
+/// <summary>A knn kernel's neighbour lists (n x k by original row), how they were found, and the exact search's training side for new rows.</summary>
+internal sealed record KnnLists<T>(int[] Neighbours, KnnSearchReport Report, Lazy<KnnSearch.Columns<T>> Columns)
+    where T : unmanaged, IFloatingPointIeee754<T>;

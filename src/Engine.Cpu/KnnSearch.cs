@@ -16,9 +16,27 @@ internal static class KnnSearch
     /// <summary>Spare candidates kept beyond k for the float64 re-ranking.</summary>
     private const int SpareCandidates = 4;
 
-    /// <summary>The training side of a search: packed rows in spatial order and their tile bounds.</summary>
-    public sealed record Columns<T>(PackedRows<T> Packed, int[] Order, TileBounds<T> Bounds, FeatureMatrix Features)
+    /// <summary>The training side of a search: packed rows in spatial order, their tile bounds, and the centre queries are packed with.</summary>
+    public sealed record Columns<T>(PackedRows<T> Packed, int[] Order, TileBounds<T> Bounds, FeatureMatrix Features, double[] Centre)
         where T : unmanaged, IFloatingPointIeee754<T>;
+
+    /// <summary>The training side for <paramref name="features"/>, packed in <paramref name="order"/> (a <see cref="SpatialOrder"/>).</summary>
+    public static Columns<T> CreateColumns<T>(FeatureMatrix features, double[] centre, int[] order, int columnTile)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var packed = new PackedRows<T>(features, centre, order);
+        return new Columns<T>(packed, order, new TileBounds<T>(packed, PackedRows<T>.RoundTile(columnTile)), features, centre);
+    }
+
+    /// <summary>Every training row's k nearest among the training rows (the row itself included), by original row; progress as the graph stage.</summary>
+    public static int[] SearchTraining<T>(Columns<T> columns, int k, int rowTile, IProgress<StageProgress>? progress, CancellationToken cancellation)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = columns.Packed.Rows;
+        progress?.Report(new StageProgress("graph", 0, n, double.NaN));
+        var rowsDone = progress is null ? null : new Progress<long>(done => progress.Report(new StageProgress("graph", done, n, double.NaN)));
+        return Search(columns, columns.Packed, columns.Order, columns.Features, k, rowTile, rowsDone, cancellation);
+    }
 
     /// <param name="queries">Packed query rows.</param>
     /// <param name="queryOrder">The original index of each packed query row (null: the same).</param>
@@ -115,8 +133,8 @@ internal static class KnnSearch
         }
     }
 
-    /// <summary>Re-ranks the candidates by exact float64 distance (ties: lower index) and keeps k.</summary>
-    private static void Refine(FeatureMatrix columns, FeatureMatrix queries, int query, Span<int> candidates, Span<int> result)
+    /// <summary>Re-ranks the candidates (original indices) by exact float64 distance (ties: lower index) and keeps the first result.Length.</summary>
+    public static void Refine(FeatureMatrix columns, FeatureMatrix queries, int query, Span<int> candidates, Span<int> result)
     {
         Span<double> exact = stackalloc double[candidates.Length];
         for (int c = 0; c < candidates.Length; c++)

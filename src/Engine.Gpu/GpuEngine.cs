@@ -183,8 +183,9 @@ public sealed class GpuEngine : IDiffusionEngine
     }
 
     /// <summary>
-    /// The GPU engine runs scikit-learn's fixed-point loop on scikit-learn's graphs; conjugate gradients and the
-    /// other knn graphs (symmetrised, without self-loops, rbf-weighted) are the CPU engine's.
+    /// The GPU engine runs scikit-learn's fixed-point loop on scikit-learn's graphs, found by its exact search (auto
+    /// means exact here); conjugate gradients, the other knn graphs (symmetrised, without self-loops, rbf-weighted) and
+    /// the approximate search are the CPU engine's.
     /// </summary>
     private static void CheckSolver(DiffusionOptions options)
     {
@@ -193,6 +194,9 @@ public sealed class GpuEngine : IDiffusionEngine
         if (options.Kernel == AffinityKernel.Knn && !options.HasScikitLearnKnnGraph)
             throw new InvalidParameterException("knn_graph", $"{options.KnnGraph}, self-loops {options.KnnSelfLoops}, {options.KnnWeights} weights",
                 "scikit-learn's directed connectivity graph with the point itself with the GPU engines (the others run on --engine cpu)");
+        if (options.Kernel == AffinityKernel.Knn && options.KnnSearch == KnnSearchMethod.Approximate)
+            throw new InvalidParameterException("knn_search", "approximate",
+                "'exact' or 'auto' with the GPU engines (their knn search is exact; the approximate one, NN-descent, runs on --engine cpu)");
     }
 
     private static int LargestPowerOfTwo(int value)

@@ -40,6 +40,9 @@ internal sealed class GpuGraph<T, TReal> : IAffinityGraph where T : unmanaged wh
     public DiffusionOptions Options { get; }
     public TileShape Shape { get; }
 
+    /// <summary>The knn search on the device is always exact.</summary>
+    public KnnSearchReport? KnnSearchReport => Options.Kernel == AffinityKernel.Knn ? KnnSearchReport.Exact : null;
+
     private DeviceMemory Memory => Engine.Memory;
     private bool Spreading => Options.Model == DiffusionModel.Spreading;
 

@@ -6,10 +6,10 @@ namespace GpuSpread;
 public sealed record EngineDescription(string Name, string Device);
 
 /// <summary>Progress of a long stage, reported to an <see cref="IProgress{T}"/>.</summary>
-/// <param name="Stage">graph, degrees, iterate, predict</param>
+/// <param name="Stage">graph, nn-descent, degrees, iterate, predict</param>
 /// <param name="Done">Units done so far in this stage (rows, or iterations).</param>
-/// <param name="Total">Units in this stage (max_iter for the iteration stage).</param>
-/// <param name="Change">For the iteration stage, the last L1 change; NaN otherwise.</param>
+/// <param name="Total">Units in this stage (max_iter for the iteration stage, the most rounds for nn-descent).</param>
+/// <param name="Change">For the iteration stage, the last L1 change; for nn-descent, the share of list entries the last round changed; NaN otherwise.</param>
 public readonly record struct StageProgress(string Stage, long Done, long Total, double Change);
 
 /// <summary>
@@ -23,6 +23,18 @@ public interface IAffinityGraph : IDisposable
 
     /// <summary>The options the graph was built with (model, kernel, precision fix its form).</summary>
     DiffusionOptions Options { get; }
+
+    /// <summary>How the knn kernel's neighbours were found (null: no knn graph from features).</summary>
+    KnnSearchReport? KnnSearchReport { get; }
+}
+
+/// <summary>How a knn graph's neighbour lists were found.</summary>
+/// <param name="Method">Exact or Approximate: what auto resolved to.</param>
+/// <param name="RecallSample">Rows whose approximate lists were checked against the exact search (0 when exact).</param>
+/// <param name="Recall">The mean fraction of those rows' exact k nearest that their lists hold (1 when exact).</param>
+public sealed record KnnSearchReport(KnnSearchMethod Method, int RecallSample, double Recall)
+{
+    public static KnnSearchReport Exact { get; } = new(KnnSearchMethod.Exact, 0, 1);
 }
 
 /// <summary>The diffusion stage's result.</summary>

@@ -38,6 +38,9 @@ public abstract class LabelDiffusion : IDisposable
     public KnnSelfLoops KnnSelfLoops { get; init; } = KnnSelfLoops.Include;
     public KnnWeights KnnWeights { get; init; } = KnnWeights.Connectivity;
 
+    /// <summary>The knn kernel's search: exact, approximate (NN-descent, CPU engine) or auto (by the number of rows).</summary>
+    public KnnSearchMethod KnnSearch { get; init; } = KnnSearchMethod.Auto;
+
     /// <summary>The estimator for <paramref name="options"/> (its model picks the class).</summary>
     public static LabelDiffusion Create(IDiffusionEngine engine, DiffusionOptions options)
     {
@@ -48,14 +51,14 @@ public abstract class LabelDiffusion : IDisposable
                 Kernel = options.Kernel, Gamma = options.Gamma, NNeighbors = options.NNeighbors, Alpha = options.Alpha, MaxIter = options.MaxIter,
                 Tol = options.Tol, Precision = options.Precision, MemoryLimitBytes = options.MemoryLimitBytes,
                 Float64UnderflowCut = options.Float64UnderflowCut, Solver = options.Solver,
-                KnnGraph = options.KnnGraph, KnnSelfLoops = options.KnnSelfLoops, KnnWeights = options.KnnWeights,
+                KnnGraph = options.KnnGraph, KnnSelfLoops = options.KnnSelfLoops, KnnWeights = options.KnnWeights, KnnSearch = options.KnnSearch,
             }
             : new LabelPropagation(engine)
             {
                 Kernel = options.Kernel, Gamma = options.Gamma, NNeighbors = options.NNeighbors, MaxIter = options.MaxIter,
                 Tol = options.Tol, Precision = options.Precision, MemoryLimitBytes = options.MemoryLimitBytes,
                 Float64UnderflowCut = options.Float64UnderflowCut, Solver = options.Solver,
-                KnnGraph = options.KnnGraph, KnnSelfLoops = options.KnnSelfLoops, KnnWeights = options.KnnWeights,
+                KnnGraph = options.KnnGraph, KnnSelfLoops = options.KnnSelfLoops, KnnWeights = options.KnnWeights, KnnSearch = options.KnnSearch,
             };
     }
 
@@ -71,10 +74,15 @@ public abstract class LabelDiffusion : IDisposable
     public double[] LabelDistributions => Fitted.Distributions;
 
     public long[] Transduction { get; private set; } = [];
+
+    /// <summary>How the fitted knn graph's neighbours were found, with the sampled recall when approximate (null: rbf).</summary>
+    public KnnSearchReport? KnnSearchReport => _graph is null ? throw NotFitted() : _graph.KnnSearchReport;
     public int NIter => Fitted.NIter;
     public bool Converged => Fitted.Converged;
 
-    private DiffusionResult Fitted => _result ?? throw new InvalidOperationException(
+    private DiffusionResult Fitted => _result ?? throw NotFitted();
+
+    private InvalidOperationException NotFitted() => new(
         $"This {GetType().Name} instance is not fitted yet. Call 'Fit' with appropriate arguments before using this estimator.");
 
     /// <summary>Fits on <paramref name="features"/> with <paramref name="labels"/> (-1 = unlabeled).</summary>
@@ -140,7 +148,7 @@ public sealed class LabelSpreading(IDiffusionEngine engine) : LabelDiffusion(eng
         Model = DiffusionModel.Spreading, Kernel = Kernel, Gamma = Gamma, NNeighbors = NNeighbors, Alpha = Alpha,
         MaxIter = MaxIter, Tol = Tol, Precision = Precision, MemoryLimitBytes = MemoryLimitBytes,
         Float64UnderflowCut = Float64UnderflowCut, Solver = Solver,
-        KnnGraph = KnnGraph, KnnSelfLoops = KnnSelfLoops, KnnWeights = KnnWeights,
+        KnnGraph = KnnGraph, KnnSelfLoops = KnnSelfLoops, KnnWeights = KnnWeights, KnnSearch = KnnSearch,
     };
 }
 
@@ -154,6 +162,6 @@ public sealed class LabelPropagation(IDiffusionEngine engine) : LabelDiffusion(e
         Model = DiffusionModel.Propagation, Kernel = Kernel, Gamma = Gamma, NNeighbors = NNeighbors,
         MaxIter = MaxIter, Tol = Tol, Precision = Precision, MemoryLimitBytes = MemoryLimitBytes,
         Float64UnderflowCut = Float64UnderflowCut, Solver = Solver,
-        KnnGraph = KnnGraph, KnnSelfLoops = KnnSelfLoops, KnnWeights = KnnWeights,
+        KnnGraph = KnnGraph, KnnSelfLoops = KnnSelfLoops, KnnWeights = KnnWeights, KnnSearch = KnnSearch,
     };
 }

@@ -66,6 +66,23 @@ public sealed record DiffusionOptions
     /// <summary>Weights of the knn edges: 1 (scikit-learn's connectivity, the default) or exp(-gamma r) (rbf).</summary>
     public KnnWeights KnnWeights { get; init; } = KnnWeights.Connectivity;
 
+    /// <summary>How the knn kernel finds neighbours: exact, approximate (NN-descent) or auto (by the number of rows).</summary>
+    public KnnSearchMethod KnnSearch { get; init; } = KnnSearchMethod.Auto;
+
+    /// <summary>
+    /// Rows from which auto picks the approximate search (bench/RESULTS.md). The exact search grows as n^2 and NN-descent
+    /// as n, but where they meet depends on how much the exact search's tile bounds prune: on the benchmark's separated
+    /// 64-dimensional clusters near 1,000,000 rows (both about 350 CPU-s there), on data they cannot prune below 100,000
+    /// (uniform rows: 35 s against 50 s). From 500,000 rows neither choice costs much more than the other could: on the
+    /// benchmark NN-descent then takes at most about twice the exact search's time, and on unprunable data the exact
+    /// search would take several times NN-descent's and grow as n^2.
+    /// </summary>
+    public const int ApproximateKnnRows = 500_000;
+
+    /// <summary>The search the CPU engine runs for <paramref name="rows"/> rows: auto resolved by <see cref="ApproximateKnnRows"/>.</summary>
+    public KnnSearchMethod KnnSearchFor(int rows) => KnnSearch != KnnSearchMethod.Auto ? KnnSearch
+        : rows >= ApproximateKnnRows ? KnnSearchMethod.Approximate : KnnSearchMethod.Exact;
+
     /// <summary>True when the knn graph is scikit-learn's (directed, the point itself included, connectivity).</summary>
     public bool HasScikitLearnKnnGraph => KnnGraph == KnnGraphKind.Directed && KnnSelfLoops == KnnSelfLoops.Include && KnnWeights == KnnWeights.Connectivity;
 
@@ -98,6 +115,7 @@ public sealed record DiffusionOptions
         if (!Enum.IsDefined(KnnGraph)) throw new InvalidParameterException("knn_graph", KnnGraph.ToString(), "'directed', 'union' or 'mutual'");
         if (!Enum.IsDefined(KnnSelfLoops)) throw new InvalidParameterException("knn_self_loops", KnnSelfLoops.ToString(), "'include' or 'drop'");
         if (!Enum.IsDefined(KnnWeights)) throw new InvalidParameterException("knn_weights", KnnWeights.ToString(), "'connectivity' or 'rbf'");
+        if (!Enum.IsDefined(KnnSearch)) throw new InvalidParameterException("knn_search", KnnSearch.ToString(), "'auto', 'exact' or 'approximate'");
         if (Kernel == AffinityKernel.Knn && KnnWeights == KnnWeights.Rbf && !(double.IsFinite(Gamma) && Gamma > 0))
             throw new InvalidParameterException("gamma", Gamma, "a float in the range (0, inf) (it sets the rbf weights of the knn edges)");
         if (Model == DiffusionModel.Spreading && !(Alpha > 0 && Alpha < 1))

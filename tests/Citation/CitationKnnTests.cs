@@ -33,7 +33,7 @@ public class CitationKnnTests(ITestOutputHelper output)
         var features = CitationBenchmark.UnitRows(data.Features);
         const int k = 10;
         var options = new DiffusionOptions { Kernel = AffinityKernel.Knn, NNeighbors = k };
-        var neighbours = GraphKnn.Search<float>(features, options, k, null, default);
+        var neighbours = GraphKnn.Find<float>(features, options, k, null, default).Neighbours;
         int n = features.Rows, d = features.Cols, wrong = 0;
         var x = features.Single!;
         for (int i = 0; i < n; i += 37)

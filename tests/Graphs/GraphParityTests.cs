@@ -80,7 +80,7 @@ public class GraphParityTests(ITestOutputHelper output)
         Assert.True(options.HasScikitLearnKnnGraph);
         var features = TestData.ToMatrix(fixture.X, Precision.Float64);
         int searched = GraphKnn.SearchCount(options);
-        var neighbours = GraphKnn.Search<double>(features, options, searched, null, default);
+        var neighbours = GraphKnn.Find<double>(features, options, searched, null, default).Neighbours;
         var op = new CsrOperator(GraphKnn.Matrix(neighbours, searched, features, options), options.Model);
         var (classes, classIndex) = LabelEncoding.Encode(fixture.Y, features.Rows);
         var result = FixedPointLoop.Run(op, classIndex, classes.Length, options, null, default);

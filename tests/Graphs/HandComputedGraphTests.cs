@@ -186,7 +186,7 @@ public class HandComputedGraphTests
         {
             // The engine keeps KnnOperator for these; the CSR builder must give the same graph.
             var features = LineFeatures(options.Precision);
-            var neighbours = GraphKnn.Search<float>(features, options, GraphKnn.SearchCount(options), null, default);
+            var neighbours = GraphKnn.Find<float>(features, options, GraphKnn.SearchCount(options), null, default).Neighbours;
             return GraphParityTests.Dense(GraphKnn.Matrix(neighbours, GraphKnn.SearchCount(options), features, options));
         }
         using var engine = new CpuEngine();

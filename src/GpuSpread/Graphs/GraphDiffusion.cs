@@ -5,7 +5,8 @@ namespace GpuSpread.Graphs;
 /// <param name="ClassIndex">Per row, the index of its label in <paramref name="Classes"/>, or -1.</param>
 /// <param name="Result">The diffusion stage's result (distributions n x c, n_iter, converged).</param>
 /// <param name="Transduction">Per row, the predicted label (the first class on ties; classes[0] for an all-zero row).</param>
-public sealed record GraphFit(long[] Classes, int[] ClassIndex, DiffusionResult Result, long[] Transduction);
+/// <param name="KnnSearchReport">How the knn kernel's neighbours were found (null: no knn graph from features).</param>
+public sealed record GraphFit(long[] Classes, int[] ClassIndex, DiffusionResult Result, long[] Transduction, KnnSearchReport? KnnSearchReport);
 
 /// <summary>
 /// LabelSpreading / LabelPropagation over features, a graph given as input, or both, through any engine: the
@@ -45,6 +46,6 @@ public static class GraphDiffusion
         options.Validate(rows);
         using var affinity = Build(engine, features, graph, combination, options, progress, cancellation);
         var result = engine.Diffuse(affinity, classIndex, classes.Length, options, progress, cancellation);
-        return new GraphFit(classes, classIndex, result, LabelEncoding.Decode(classes, result.Distributions, result.Rows));
+        return new GraphFit(classes, classIndex, result, LabelEncoding.Decode(classes, result.Distributions, result.Rows), affinity.KnnSearchReport);
     }
 }

@@ -35,3 +35,16 @@ public enum KnnWeights
     /// <summary>exp(-gamma ||x_i - x_j||^2) on the kNN edges only: a sparse rbf kernel (scikit-learn PR #15922).</summary>
     Rbf,
 }
+
+/// <summary>How the knn kernel finds each row's neighbours (<see cref="DiffusionOptions.KnnSearch"/>).</summary>
+public enum KnnSearchMethod
+{
+    /// <summary>Exact below <see cref="DiffusionOptions.ApproximateKnnRows"/> rows, approximate from there (the CPU engine; the GPU engine's search is always exact).</summary>
+    Auto,
+
+    /// <summary>Brute force: every row's true k nearest (scikit-learn's answer).</summary>
+    Exact,
+
+    /// <summary>NN-descent (Dong, Charikar and Li, WWW 2011) on the CPU engine, its recall measured on a sample of rows.</summary>
+    Approximate,
+}
