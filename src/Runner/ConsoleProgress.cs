@@ -39,9 +39,12 @@ public sealed class ConsoleProgress(TextWriter stderr, bool interactive) : IProg
 
     private static string Describe(StageProgress value, TimeSpan elapsed)
     {
-        string amount = value.Stage == "iterate"
-            ? $"iteration {value.Done}/{value.Total}" + (double.IsNaN(value.Change) ? "" : $", change {value.Change:G3}")
-            : value.Total > 1 ? $"{value.Done:N0}/{value.Total:N0} rows ({100.0 * value.Done / value.Total:F0}%)" : "";
+        string amount = value.Stage switch
+        {
+            "iterate" => $"iteration {value.Done}/{value.Total}" + (double.IsNaN(value.Change) ? "" : $", change {value.Change:G3}"),
+            "nn-descent" => $"round {value.Done} of at most {value.Total}" + (double.IsNaN(value.Change) ? "" : $", {value.Change:P2} of the list entries changed"),
+            _ => value.Total > 1 ? $"{value.Done:N0}/{value.Total:N0} rows ({100.0 * value.Done / value.Total:F0}%)" : "",
+        };
         return $"gpuspread: [{elapsed.TotalSeconds,7:F1} s] {value.Stage} {amount}";
     }
 

@@ -5,7 +5,8 @@ namespace GpuSpread.Runner;
 /// <summary>
 /// The graph-input and kNN-graph options shared by <c>gpuspread spread</c> and <c>gpuspread self-train</c>:
 /// <c>--graph</c>, <c>--graph-directed</c>, <c>--combine</c>, <c>--graph-weight</c>, <c>--knn-graph</c>,
-/// <c>--knn-self-loops</c>, <c>--knn-weights</c>. Defaults are scikit-learn's.
+/// <c>--knn-self-loops</c>, <c>--knn-weights</c>, <c>--knn-search</c>. Defaults are scikit-learn's (the search: exact below
+/// <see cref="DiffusionOptions.ApproximateKnnRows"/> rows).
 /// </summary>
 public sealed class GraphCliOptions
 {
@@ -49,17 +50,24 @@ public sealed class GraphCliOptions
         DefaultValueFactory = _ => "connectivity",
     };
 
+    public Option<string> KnnSearch { get; } = new("--knn-search")
+    {
+        Description = $"knn kernel: exact (brute force), approximate (NN-descent, CPU engine; its recall on 1,000 sampled rows is reported) or auto (exact below {DiffusionOptions.ApproximateKnnRows:N0} rows, approximate from there on the CPU engine; exact on a GPU).",
+        DefaultValueFactory = _ => "auto",
+    };
+
     public GraphCliOptions()
     {
         Combine.AcceptOnlyFromAmong("operators", "weights");
         KnnGraph.AcceptOnlyFromAmong("directed", "union", "mutual");
         KnnSelfLoops.AcceptOnlyFromAmong("include", "drop");
         KnnWeights.AcceptOnlyFromAmong("connectivity", "rbf");
+        KnnSearch.AcceptOnlyFromAmong("auto", "exact", "approximate");
     }
 
     public void AddTo(Command command)
     {
-        foreach (Option option in new Option[] { Graph, GraphDirected, Combine, GraphWeight, KnnGraph, KnnSelfLoops, KnnWeights })
+        foreach (Option option in new Option[] { Graph, GraphDirected, Combine, GraphWeight, KnnGraph, KnnSelfLoops, KnnWeights, KnnSearch })
             command.Options.Add(option);
     }
 
@@ -69,6 +77,7 @@ public sealed class GraphCliOptions
         KnnGraph = parsed.GetValue(KnnGraph) switch { "union" => KnnGraphKind.Union, "mutual" => KnnGraphKind.Mutual, _ => KnnGraphKind.Directed },
         KnnSelfLoops = parsed.GetValue(KnnSelfLoops) == "drop" ? GpuSpread.KnnSelfLoops.Drop : GpuSpread.KnnSelfLoops.Include,
         KnnWeights = parsed.GetValue(KnnWeights) == "rbf" ? GpuSpread.KnnWeights.Rbf : GpuSpread.KnnWeights.Connectivity,
+        KnnSearch = parsed.GetValue(KnnSearch) switch { "exact" => KnnSearchMethod.Exact, "approximate" => KnnSearchMethod.Approximate, _ => KnnSearchMethod.Auto },
     };
 
     public Graphs.GraphCombination Combination(ParseResult parsed) => new()

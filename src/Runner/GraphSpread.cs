@@ -64,8 +64,37 @@ public static class GraphSpread
         }
     }
 
-    /// <summary>What needs the CPU engine, in words: graph input, or a non-default kNN graph.</summary>
-    public static string Why(bool graph) => graph ? "a graph given as input (--graph)" : "a kNN graph other than scikit-learn's (--knn-graph, --knn-self-loops, --knn-weights)";
+    /// <summary>What in the inputs or options runs on the CPU engine only, in words: graph input, a non-default kNN graph, the
+    /// approximate kNN search; null when any engine will do.</summary>
+    public static string? CpuOnly(bool graph, DiffusionOptions options)
+    {
+        if (graph) return "a graph given as input (--graph)";
+        if (!options.HasScikitLearnKnnGraph) return "a kNN graph other than scikit-learn's (--knn-graph, --knn-self-loops, --knn-weights)";
+        if (options.Kernel == AffinityKernel.Knn && options.KnnSearch == KnnSearchMethod.Approximate) return "the approximate kNN search (--knn-search approximate)";
+        return null;
+    }
+
+    /// <summary>The engine the inputs and options allow: <paramref name="engineName"/>, or the CPU engine for what only it runs.</summary>
+    public static IDiffusionEngine CreateEngine(string engineName, bool graph, DiffusionOptions options, TextWriter stderr) =>
+        CpuOnly(graph, options) is { } why ? CreateEngine(engineName, why, stderr) : EngineSelection.Create(engineName, stderr);
+
+    /// <summary>On stderr, how an approximate knn graph did against the exact search (nothing for an exact one).</summary>
+    public static void ReportKnnSearch(TextWriter stderr, KnnSearchReport? report)
+    {
+        if (report is { Method: KnnSearchMethod.Approximate })
+            stderr.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"gpuspread: knn graph by NN-descent (approximate): recall {report.Recall:F4} against the exact search on {report.RecallSample} sampled rows"));
+    }
+
+    /// <summary>summary.json's knn_search, and knn_recall_sample and knn_recall when approximate.</summary>
+    public static void WriteKnnSearch(Utf8JsonWriter json, KnnSearchReport? report)
+    {
+        if (report is null) return;
+        json.WriteString("knn_search", report.Method == KnnSearchMethod.Approximate ? "approximate" : "exact");
+        if (report.Method != KnnSearchMethod.Approximate) return;
+        json.WriteNumber("knn_recall_sample", report.RecallSample);
+        json.WriteNumber("knn_recall", Math.Round(report.Recall, 6));
+    }
 
     public static int Run(string? dataPath, string? graphPath, bool graphDirected, GraphCombination combination, string labelsPath, string outDirectory,
         DiffusionOptions options, string engineName, string? truthPath, TextWriter stderr, CancellationToken cancellation)
@@ -76,7 +105,7 @@ public static class GraphSpread
             var inputs = GraphInputs.Read(dataPath, graphPath, graphDirected, labelsPath, truthPath);
             options.Validate(inputs.Rows);
             if (inputs.Features is not null && inputs.Graph is not null) combination.Validate(options.Kernel);
-            using var engine = CreateEngine(engineName, Why(inputs.Graph is not null), stderr);
+            using var engine = CreateEngine(engineName, inputs.Graph is not null, options, stderr);
             Directory.CreateDirectory(outDirectory);
             var clock = Stopwatch.StartNew();
             GraphFit fit;
@@ -93,7 +122,7 @@ public static class GraphSpread
             {
                 using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
                 json.WriteStartObject();
-                WriteFitFields(json, inputs, graphPath, combination, options, fit.Classes, fit.Result);
+                WriteFitFields(json, inputs, graphPath, combination, options, fit.Classes, fit.Result, fit.KnnSearchReport);
                 if (accuracy is { } value) json.WriteNumber("accuracy_unlabeled", value);
                 json.WriteString("engine", engine.Description.Name);
                 json.WriteString("device", engine.Description.Device);
@@ -102,6 +131,7 @@ public static class GraphSpread
                 json.WriteEndObject();
             });
             stderr.WriteLine($"gpuspread: {inputs.Rows} rows ({inputs.Input}), {fit.Classes.Length} classes, n_iter {fit.Result.NIter}, fit {seconds:F2} s on {engine.Description.Name} ({engine.Description.Device}); results in {outDirectory}");
+            ReportKnnSearch(stderr, fit.KnnSearchReport);
             if (accuracy is { } shown)
                 stderr.WriteLine($"gpuspread: accuracy on the {inputs.Labels.Count(l => l == LabelEncoding.Unlabeled)} unlabeled rows: {shown:P2}");
             return ExitCodes.Success;
@@ -123,7 +153,7 @@ public static class GraphSpread
 
     /// <summary>The summary fields describing the inputs, the options and the fit (shared with self-train).</summary>
     public static void WriteFitFields(Utf8JsonWriter json, GraphInputs inputs, string? graphPath, GraphCombination combination,
-        DiffusionOptions options, long[] classes, DiffusionResult result)
+        DiffusionOptions options, long[] classes, DiffusionResult result, KnnSearchReport? knnSearch)
     {
         json.WriteNumber("n", inputs.Rows);
         if (inputs.Features is not null) json.WriteNumber("d", inputs.Features.Cols);
@@ -145,6 +175,7 @@ public static class GraphSpread
                 json.WriteString("knn_graph", options.KnnGraph.ToString().ToLowerInvariant());
                 json.WriteString("knn_self_loops", options.KnnSelfLoops.ToString().ToLowerInvariant());
                 json.WriteString("knn_weights", options.KnnWeights.ToString().ToLowerInvariant());
+                WriteKnnSearch(json, knnSearch);
             }
             json.WriteString("precision", options.Precision == Precision.Float32 ? "float32" : "float64");
         }

@@ -36,7 +36,7 @@ public static class SelfTrainCommand
         var alpha = new Option<double>("--alpha") { Description = "Clamping factor of spreading.", DefaultValueFactory = _ => 0.2 };
         var maxIter = new Option<int?>("--max-iter") { Description = "Iteration limit per fit (default 30 for spreading, 1000 for propagation)." };
         var tol = new Option<double>("--tol") { Description = "Stop a fit when the L1 change of F falls below this.", DefaultValueFactory = _ => 1e-3 };
-        var engine = new Option<string>("--engine") { Description = "auto, cpu, gpu or gpu-sim (graph input and the kNN options: the CPU engine only).", DefaultValueFactory = _ => "auto" };
+        var engine = new Option<string>("--engine") { Description = "auto, cpu, gpu or gpu-sim (graph input, the kNN graph options and --knn-search approximate: the CPU engine only).", DefaultValueFactory = _ => "auto" };
         engine.AcceptOnlyFromAmong(EngineSelection.Names);
         var precision = new Option<string>("--precision") { Description = "float32 or float64.", DefaultValueFactory = _ => "float32" };
         precision.AcceptOnlyFromAmong("float32", "float64");
@@ -93,12 +93,12 @@ public static class SelfTrainCommand
             if (inputs.Features is not null && inputs.Graph is not null) combination.Validate(options.Kernel);
             var (classes, classIndex) = LabelEncoding.Encode(Array.ConvertAll(inputs.Labels, l => (long)l), inputs.Rows);
             int[]? answers = inputs.Truth?.Select(a => a == LabelEncoding.Unlabeled ? -1 : Math.Max(-1, Array.BinarySearch(classes, (long)a))).ToArray();
-            bool cpuOnly = inputs.Graph is not null || !options.HasScikitLearnKnnGraph;
-            using var engine = cpuOnly ? GraphSpread.CreateEngine(engineName, GraphSpread.Why(inputs.Graph is not null), stderr) : EngineSelection.Create(engineName, stderr);
+            using var engine = GraphSpread.CreateEngine(engineName, inputs.Graph is not null, options, stderr);
             Directory.CreateDirectory(outDirectory);
             var clock = Stopwatch.StartNew();
             using var graph = GraphDiffusion.Build(engine, inputs.Features, inputs.Graph, combination, options, null, cancellation);
             double graphSeconds = clock.Elapsed.TotalSeconds;
+            GraphSpread.ReportKnnSearch(stderr, graph.KnnSearchReport);
             var c = CultureInfo.InvariantCulture;
             var result = SelfTrainer.Run(engine, graph, classIndex, classes.Length, options, selfTraining, answers, round =>
                 stderr.WriteLine(string.Format(c, "gpuspread: round {0}: adopted {1}{2}{3}; {4} pseudo-labeled{5}{6}; n_iter {7}",
@@ -117,7 +117,7 @@ public static class SelfTrainCommand
             {
                 using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
                 json.WriteStartObject();
-                GraphSpread.WriteFitFields(json, inputs, graphPath, combination, options, classes, final);
+                GraphSpread.WriteFitFields(json, inputs, graphPath, combination, options, classes, final, graph.KnnSearchReport);
                 json.WriteString("rule", selfTraining.Rule == ThresholdRule.FlexMatch ? "flexmatch" : "fixed");
                 json.WriteNumber("threshold", selfTraining.Threshold);
                 json.WriteNumber("max_rounds", selfTraining.MaxRounds);

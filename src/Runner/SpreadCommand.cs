@@ -97,7 +97,7 @@ public static class SpreadCommand
             options.Validate(features.Rows);
             Directory.CreateDirectory(outDirectory);
 
-            using var engine = EngineSelection.Create(engineName, stderr);
+            using var engine = GraphSpread.CreateEngine(engineName, graph: false, options, stderr);
             using var estimator = LabelDiffusion.Create(engine, options);
             var fitClock = Stopwatch.StartNew();
             using (var progress = ConsoleProgress.ForStandardError(stderr))
@@ -111,6 +111,7 @@ public static class SpreadCommand
             double? accuracy = answers is null ? null : AccuracyOnUnlabeled(estimator.Transduction, labels, answers);
             WriteSummary(Path.Combine(outDirectory, "summary.json"), features, labels, options, estimator, accuracy, fitSeconds, total.Elapsed.TotalSeconds);
             stderr.WriteLine($"gpuspread: {features.Rows} rows, {estimator.Classes.Length} classes, n_iter {estimator.NIter}, fit {fitSeconds:F2} s on {estimator.Engine.Name} ({estimator.Engine.Device}); results in {outDirectory}");
+            GraphSpread.ReportKnnSearch(stderr, estimator.KnnSearchReport);
             if (accuracy is { } value)
                 stderr.WriteLine($"gpuspread: accuracy on the {labels.Count(l => l == LabelEncoding.Unlabeled)} unlabeled rows: {value:P2}");
             return ExitCodes.Success;
@@ -176,6 +177,7 @@ public static class SpreadCommand
             json.WriteString("kernel", options.Kernel == AffinityKernel.Rbf ? "rbf" : "knn");
             json.WriteNumber("gamma", options.Gamma);
             json.WriteNumber("n_neighbors", options.NNeighbors);
+            GraphSpread.WriteKnnSearch(json, estimator.KnnSearchReport);
             if (options.Model == DiffusionModel.Spreading) json.WriteNumber("alpha", options.Alpha);
             json.WriteNumber("max_iter", options.MaxIter);
             json.WriteNumber("tol", options.Tol);
