@@ -452,13 +452,7 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
             }
             if (largest == 0) continue;
             double tileMax = scaleExponent + Math.Log(largest);
-            if (tileMax > double.CreateTruncating(rowMax[r]))
-            {
-                T newMax = T.CreateTruncating(tileMax);
-                if (!T.IsNegativeInfinity(rowMax[r]))
-                    Scale(sums.AsSpan(query * width, width), Math.Exp(double.CreateTruncating(rowMax[r]) - double.CreateTruncating(newMax)));
-                rowMax[r] = newMax;
-            }
+            RaiseMaximum(ref rowMax[r], T.CreateTruncating(tileMax), sums.AsSpan(query * width, width));
             rowFactors[r] = Math.Exp(scaleExponent - double.CreateTruncating(rowMax[r]));
         }
         Accumulate(weights, stride, tileColumns, args.G.AsSpan(tileStart * width, tileColumns * width), width, rowFactors,
@@ -574,11 +568,7 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
             weights.Clear();
             return;
         }
-        if (tileMax > rowMax)
-        {
-            if (!T.IsNegativeInfinity(rowMax)) Scale(sums, Math.Exp(double.CreateTruncating(rowMax - tileMax)));
-            rowMax = tileMax;
-        }
+        RaiseMaximum(ref rowMax, tileMax, sums);
         for (int j = 0; j < tileColumns; j++) weights[j] = Math.Exp(double.CreateTruncating(exponents[j] - rowMax));
     }
 
@@ -603,6 +593,15 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
         T max = T.NegativeInfinity;
         foreach (var value in values) max = T.Max(max, value);
         return max;
+    }
+
+    /// <summary>Raises a row's running maximum h to <paramref name="tileMax"/> if that is higher, rescaling the row's
+    /// sums to the new h (the online maximum of both the factored and the in-full path).</summary>
+    private static void RaiseMaximum(ref T rowMax, T tileMax, Span<double> sums)
+    {
+        if (!(tileMax > rowMax)) return;
+        if (!T.IsNegativeInfinity(rowMax)) Scale(sums, Math.Exp(double.CreateTruncating(rowMax) - double.CreateTruncating(tileMax)));
+        rowMax = tileMax;
     }
 
     private static void Scale(Span<double> values, double factor)
