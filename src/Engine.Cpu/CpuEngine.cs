@@ -161,8 +161,7 @@ internal sealed class CpuGraph<T> : IAffinityGraph where T : unmanaged, IFloatin
         var packed = new PackedRows<T>(features, centre, order);
         double cut = options.Float64UnderflowCut ? DiffusionOptions.Float64UnderflowExponent : double.PositiveInfinity;
         var pass = new RbfPass<T>(packed, options.Gamma, cut, rowTile, columnTile);
-        var cache = pass.CreateCache(MemoryBudget.CacheBytes(options, features, packed.PaddedRows, System.Runtime.CompilerServices.Unsafe.SizeOf<T>()),
-            MemoryBudget.KeepsBlocks(options));
+        var cache = pass.CreateCache(MemoryBudget.CacheBytes(options, features, packed.PaddedRows, System.Runtime.CompilerServices.Unsafe.SizeOf<T>()));
         progress?.Report(new StageProgress("degrees", 0, 1, double.NaN));
         try
         {

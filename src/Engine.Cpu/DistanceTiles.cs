@@ -151,7 +151,7 @@ internal static unsafe class DistanceKernel
     {
         var r0 = Simd.MultiplyAdd(minusTwo, dot0, queryNorm + norms0);
         var r1 = Simd.MultiplyAdd(minusTwo, dot1, queryNorm + norms1);
-        Vector256.Max(r0, Vector256<T>.Zero).Store(destination);
-        Vector256.Max(r1, Vector256<T>.Zero).Store(destination + lanes);
+        Vector256.MaxNative(r0, Vector256<T>.Zero).Store(destination);
+        Vector256.MaxNative(r1, Vector256<T>.Zero).Store(destination + lanes);
     }
 }

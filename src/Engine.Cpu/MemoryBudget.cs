@@ -2,12 +2,9 @@ namespace GpuSpread.Engine.Cpu;
 
 /// <summary>
 /// How much memory the rbf weight cache may take: the limit (<c>--memory-limit</c>, by default half of the
-/// available memory) less what the fit needs anyway. The tile maxima always repay their memory (they let later
-/// passes skip most tiles). The weight blocks repay it only over many passes: faulting fresh memory in costs
-/// here about what computing the blocks again costs in spreading's handful of passes (15,000 rows, 6
-/// iterations: the same fit time with 100 MB of blocks or none; 100,000 rows would fault in gigabytes), so
-/// spreading keeps blocks only under an explicit limit, while propagation, whose loop runs hundreds of
-/// passes, always does.
+/// available memory) less what the fit needs anyway. The tile maxima let later passes skip most tiles; the weight
+/// blocks save every later pass the distances and exponentials of the tiles it does not skip (15,000 rows, 6
+/// iterations: 0.8 s instead of 1.0 s; 100,000 rows: 21 s instead of 26 s, with 4.7 GB of blocks).
 /// </summary>
 internal static class MemoryBudget
 {
@@ -16,10 +13,6 @@ internal static class MemoryBudget
 
     /// <summary>Fraction of available memory the cache may take by default.</summary>
     private const double DefaultFraction = 0.5;
-
-    /// <summary>Whether the cache keeps weight blocks besides the tile maxima.</summary>
-    public static bool KeepsBlocks(DiffusionOptions options) =>
-        options.MemoryLimitBytes is not null || options.Model == DiffusionModel.Propagation;
 
     /// <summary>Bytes the cache may take (0: none).</summary>
     public static long CacheBytes(DiffusionOptions options, FeatureMatrix features, int paddedRows, int valueBytes)

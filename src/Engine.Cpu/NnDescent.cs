@@ -284,8 +284,8 @@ internal static class NnDescent
     private static void StoreDistances<T>(ref T destination, Vector256<T> norm, Vector256<T> freshNorms0, Vector256<T> freshNorms1,
         Vector256<T> dot0, Vector256<T> dot1, Vector256<T> minusTwo, int lanes) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Vector256.Max(Simd.MultiplyAdd(minusTwo, dot0, norm + freshNorms0), Vector256<T>.Zero).StoreUnsafe(ref destination);
-        Vector256.Max(Simd.MultiplyAdd(minusTwo, dot1, norm + freshNorms1), Vector256<T>.Zero).StoreUnsafe(ref destination, (nuint)lanes);
+        Vector256.MaxNative(Simd.MultiplyAdd(minusTwo, dot0, norm + freshNorms0), Vector256<T>.Zero).StoreUnsafe(ref destination);
+        Vector256.MaxNative(Simd.MultiplyAdd(minusTwo, dot1, norm + freshNorms1), Vector256<T>.Zero).StoreUnsafe(ref destination, (nuint)lanes);
     }
 
     /// <summary>Each row's list plus the row itself, re-ranked on float64 distances (<see cref="KnnSearch.Refine"/>), k kept.</summary>

@@ -43,30 +43,30 @@ internal sealed unsafe class WeightCache<T> : IDisposable where T : unmanaged, I
     private long _used;
     private T* _blocks;
 
-    /// <param name="rows">Training rows.</param>
     /// <param name="rowBlocks">Row blocks of the passes.</param>
     /// <param name="groups">Four-row groups of the training rows (see <see cref="RbfPass{T}.CreateCache"/>).</param>
     /// <param name="tiles">Column tiles per row.</param>
     /// <param name="stride">Columns per tile.</param>
     /// <param name="bytes">Memory for the tables and the blocks.</param>
-    /// <param name="keepBlocks">Whether to keep weight blocks besides the tables.</param>
-    public static WeightCache<T>? Create(int rows, int rowBlocks, int groups, int tiles, int stride, long bytes, bool keepBlocks)
+    public static WeightCache<T>? Create(int rowBlocks, int groups, int tiles, int stride, long bytes)
     {
-        long tableBytes = ((long)groups * sizeof(int) + (long)(rows + rowBlocks) * sizeof(T)) * tiles;
+        long ceilings = (long)groups * tiles * DistanceKernel.QueryRowsPerStep;
+        long tableBytes = (long)groups * tiles * sizeof(int) + ceilings * sizeof(T) + (long)rowBlocks * tiles * sizeof(int);
         long blockBytes = (long)DistanceKernel.QueryRowsPerStep * stride * sizeof(T);
         // The tables must leave most of the budget to what they save (and fit in arrays).
-        if (tableBytes > bytes / 4 || (long)rows * tiles > Array.MaxLength || (long)groups * tiles > Array.MaxLength) return null;
-        long blocks = !keepBlocks ? 0 : Math.Min(Math.Min((bytes - tableBytes) / blockBytes, (long)groups * tiles), int.MaxValue - 1);
-        return new WeightCache<T>(rows, rowBlocks, groups, tiles, stride, blocks);
+        if (tableBytes > bytes / 4 || ceilings > Array.MaxLength) return null;
+        long blocks = Math.Min(Math.Min((bytes - tableBytes) / blockBytes, (long)groups * tiles), int.MaxValue - 1);
+        return new WeightCache<T>(rowBlocks, groups, tiles, stride, blocks);
     }
 
-    private WeightCache(int rows, int rowBlocks, int groups, int tiles, int stride, long capacity)
+    private WeightCache(int rowBlocks, int groups, int tiles, int stride, long capacity)
     {
         _tiles = tiles;
         _capacity = capacity;
         _blockValues = DistanceKernel.QueryRowsPerStep * stride;
         _slots = new int[(long)groups * tiles];
-        _ceilings = new T[(long)rows * tiles];
+        _ceilings = new T[(long)groups * tiles * DistanceKernel.QueryRowsPerStep];
+        _ceilings.AsSpan().Fill(T.NegativeInfinity);
         _tileOrders = new int[]?[rowBlocks];
         if (capacity == 0) return;
         nuint bytes = (nuint)capacity * (nuint)_blockValues * (nuint)sizeof(T);
@@ -86,11 +86,13 @@ internal sealed unsafe class WeightCache<T> : IDisposable where T : unmanaged, I
     /// <summary>Records a row block's tile order; its rows' <see cref="Ceilings"/> must be set.</summary>
     public void SetTileOrder(int rowBlock, int[] order) => _tileOrders[rowBlock] = order;
 
-    /// <summary>The row's ceiling on each tile's largest exponent (-inf: every pair of the tile is out).</summary>
-    public Span<T> Ceilings(int row) => _ceilings.AsSpan((int)((long)row * _tiles), _tiles);
-
-    /// <summary>One entry of <see cref="Ceilings"/> (the pruning test reads millions a pass).</summary>
-    public T Ceiling(int row, int tile) => _ceilings[(long)row * _tiles + tile];
+    /// <summary>
+    /// The ceilings on the largest exponent of the group's four rows on the tile (-inf: every pair of the tile is
+    /// out, and for the missing rows of a short group). Group-major, so that the pruning test, which reads millions
+    /// a pass, takes the four in one load.
+    /// </summary>
+    public Span<T> Ceilings(int group, int tile) =>
+        _ceilings.AsSpan((int)(((long)group * _tiles + tile) * DistanceKernel.QueryRowsPerStep), DistanceKernel.QueryRowsPerStep);
 
     /// <summary>The group's unit weights on the tile (four rows of <c>stride</c>), if cached.</summary>
     public bool TryGet(int group, int tile, out ReadOnlySpan<T> weights)
@@ -217,12 +219,12 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>The index of the four-row group that starts at <paramref name="row"/> (groups never straddle row blocks).</summary>
     private int GroupIndex(int row) => row / _rowTile * GroupsPerBlock + row % _rowTile / DistanceKernel.QueryRowsPerStep;
 
-    /// <summary>A cache of this pass's tile maxima and (with <paramref name="keepBlocks"/>) unit weights over the
-    /// training rows within <paramref name="bytes"/> (null: too little).</summary>
-    public WeightCache<T>? CreateCache(long bytes, bool keepBlocks)
+    /// <summary>A cache of this pass's tile maxima and unit weights over the training rows within
+    /// <paramref name="bytes"/> (null: too little).</summary>
+    public WeightCache<T>? CreateCache(long bytes)
     {
         int rowBlocks = (_columns.Rows + _rowTile - 1) / _rowTile;
-        return WeightCache<T>.Create(_columns.Rows, rowBlocks, rowBlocks * GroupsPerBlock, Tiles, _columnTile, bytes, keepBlocks);
+        return WeightCache<T>.Create(rowBlocks, rowBlocks * GroupsPerBlock, Tiles, _columnTile, bytes);
     }
 
     /// <summary>The per-pass inputs that vary with the stage.</summary>
@@ -271,16 +273,21 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
                 // and 10 classes) stay in L2 while every row group of the block goes over them. The nearest
                 // tiles come first, so that the row maxima are high before the far tiles are bounded.
                 foreach (int tile in order)
-                    for (int group = 0; group < count; group += DistanceKernel.QueryRowsPerStep)
+                    for (int offset = 0, group = block * GroupsPerBlock; offset < count; offset += DistanceKernel.QueryRowsPerStep, group++)
                     {
-                        int rows = Math.Min(DistanceKernel.QueryRowsPerStep, count - group);
+                        int rows = Math.Min(DistanceKernel.QueryRowsPerStep, count - offset);
                         scratch.GroupTiles++;
-                        if (CanSkip(args, first + group, rows, tile, cache is null ? lowerBounds.Slice(group * _bounds.Tiles) : default, tileCeilings, maxima, cache))
+                        bool skip = cache is null
+                            ? CanSkip(args, first + offset, rows, tile, lowerBounds.Slice(offset * _bounds.Tiles), default, tileCeilings, maxima)
+                            : rows == DistanceKernel.QueryRowsPerStep
+                                ? CanSkipGroup(args, first + offset, cache.Ceilings(group, tile), tileCeilings[tile], maxima)
+                                : CanSkip(args, first + offset, rows, tile, default, cache.Ceilings(group, tile), tileCeilings, maxima);
+                        if (skip)
                         {
                             scratch.SkippedGroupTiles++;
                             continue;
                         }
-                        RunGroupOnTile(args, first + group, rows, tile, tileCeilings[tile], columnFactors, maxima, sums, cache, scratch);
+                        RunGroupOnTile(args, first + offset, group, rows, tile, tileCeilings[tile], columnFactors, maxima, sums, cache, scratch);
                     }
                 return scratch;
             },
@@ -330,11 +337,11 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
         double cut = double.CreateTruncating(_cut);
         for (int r = 0; r < count; r++)
         {
-            var ceilings = cache.Ceilings(first + r);
+            int group = GroupIndex(first + r), lane = r % DistanceKernel.QueryRowsPerStep;
             for (int tile = 0; tile < _bounds.Tiles; tile++)
             {
                 double bound = lowerBounds[r * _bounds.Tiles + tile];
-                ceilings[tile] = bound > cut ? T.NegativeInfinity : T.CreateTruncating(-bound);
+                cache.Ceilings(group, tile)[lane] = bound > cut ? T.NegativeInfinity : T.CreateTruncating(-bound);
             }
         }
     }
@@ -342,16 +349,17 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>
     /// True when, for every row of the group, the whole tile is cut (gamma r beyond the cut) or every term
     /// is below exp(-PruneMargin) of the row's running maximum. The tile's largest exponent is bounded by the
-    /// cache's ceilings where there is a cache, else by the distance bounds.
+    /// cache's ceilings for the group where there is a cache (<paramref name="ceilings"/>, four entries), else by
+    /// the distance bounds (<paramref name="lowerBounds"/>).
     /// </summary>
-    private bool CanSkip(in Inputs args, int first, int rows, int tile, ReadOnlySpan<double> lowerBounds, double[] tileCeilings,
-        T[] maxima, WeightCache<T>? cache)
+    private bool CanSkip(in Inputs args, int first, int rows, int tile, ReadOnlySpan<double> lowerBounds, ReadOnlySpan<T> ceilings,
+        double[] tileCeilings, T[] maxima)
     {
         double cut = double.CreateTruncating(_cut);
         for (int r = 0; r < rows; r++)
         {
             double largestExponent;
-            if (cache is not null) largestExponent = double.CreateTruncating(cache.Ceiling(first + r, tile));
+            if (!ceilings.IsEmpty) largestExponent = double.CreateTruncating(ceilings[r]);
             else
             {
                 double bound = lowerBounds[r * _bounds.Tiles + tile];
@@ -362,6 +370,16 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
             if (ceiling >= double.CreateTruncating(maxima[first + r]) - PruneMargin) return false;
         }
         return true;
+    }
+
+    /// <summary><see cref="CanSkip"/> for a whole group with cached ceilings, the four rows at once (the same float64 sums).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool CanSkipGroup(in Inputs args, int first, ReadOnlySpan<T> ceilings, double tileCeiling, T[] maxima)
+    {
+        var ceiling = Vector256.Create(tileCeiling) + Simd.WidenFour(ceilings);
+        if (args.Shifts is not null) ceiling -= Simd.WidenFour<T>(args.Shifts.AsSpan(first));
+        var floor = Simd.WidenFour<T>(maxima.AsSpan(first)) - Vector256.Create(PruneMargin);
+        return Vector256.LessThanAll(ceiling, floor);
     }
 
     private sealed class Scratch(int columnTile, int width, int rowTile, TileBounds<T> bounds)
@@ -388,7 +406,7 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
     }
 
     /// <summary>Up to four query rows against one tile, updating their running maxima and sums.</summary>
-    private void RunGroupOnTile(in Inputs args, int first, int rows, int tile, double tileCeiling, double[] columnFactors,
+    private void RunGroupOnTile(in Inputs args, int first, int group, int rows, int tile, double tileCeiling, double[] columnFactors,
         T[] maxima, double[] sums, WeightCache<T>? cache, Scratch scratch)
     {
         int stride = _columnTile;
@@ -397,12 +415,10 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
         int width = args.Width;
         var distances = scratch.Tile.AsSpan();
         bool haveDistances = false;
-        int group = cache is null ? -1 : GroupIndex(first);
         var unitMaxima = scratch.UnitMaxima;
         if (cache is not null && cache.TryGet(group, tile, out var unitWeights))
         {
-            for (int r = 0; r < DistanceKernel.QueryRowsPerStep; r++)
-                unitMaxima[r] = r < rows ? cache.Ceiling(first + r, tile) : T.NegativeInfinity;
+            cache.Ceilings(group, tile).CopyTo(unitMaxima);
         }
         else
         {
@@ -412,7 +428,7 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
             unitWeights = scratch.UnitWeights;
             if (cache is not null)
             {
-                for (int r = 0; r < rows; r++) cache.Ceilings(first + r)[tile] = unitMaxima[r];
+                unitMaxima.CopyTo(cache.Ceilings(group, tile));
                 cache.Computed(group, tile, unitWeights);
             }
         }
@@ -451,8 +467,9 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
                 continue;
             }
             if (largest == 0) continue;
-            double tileMax = scaleExponent + Math.Log(largest);
-            RaiseMaximum(ref rowMax[r], T.CreateTruncating(tileMax), sums.AsSpan(query * width, width));
+            // u, e <= 1: a tile can only raise the maximum when scaleExponent does (most tiles, nearest first, cannot).
+            if (scaleExponent > double.CreateTruncating(rowMax[r]))
+                RaiseMaximum(ref rowMax[r], T.CreateTruncating(scaleExponent + Math.Log(largest)), sums.AsSpan(query * width, width));
             rowFactors[r] = Math.Exp(scaleExponent - double.CreateTruncating(rowMax[r]));
         }
         Accumulate(weights, stride, tileColumns, args.G.AsSpan(tileStart * width, tileColumns * width), width, rowFactors,
@@ -487,7 +504,7 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
                     var scaled = gamma * Vector256.Load(x + j);
                     var exponent = Vector256.ConditionalSelect(Vector256.GreaterThan(scaled, cut), negativeInfinity, -scaled);
                     exponent.Store(u + j);
-                    max = Vector256.Max(max, exponent);
+                    max = Vector256.MaxNative(max, exponent);
                 }
             }
             int query = first + r;
@@ -531,13 +548,13 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
                     var second = upper * Vector256.Load(e + j + 4);
                     first.Store(w + j);
                     second.Store(w + j + 4);
-                    max = Vector256.Max(max, Vector256.Max(first, second));
+                    max = Vector256.MaxNative(max, Vector256.MaxNative(first, second));
                 }
                 else
                 {
                     var product = Vector256.Load((double*)u + j) * Vector256.Load(e + j);
                     product.Store(w + j);
-                    max = Vector256.Max(max, product);
+                    max = Vector256.MaxNative(max, product);
                 }
             }
         }
@@ -611,8 +628,10 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     /// <summary>
     /// acc_r += f_r sum_j w_rj G_j for the four rows of a group over one tile, in float64. Each G load serves
-    /// the four rows, and up to twelve partial sums (4 rows x 3 vectors) stay in registers; there is no
-    /// branch on zero weights (cut pairs), which come in no predictable order in shuffled data.
+    /// the four rows; G's row is taken eight values at a time, so that the eight partial sums (4 rows x 2 vectors),
+    /// the four broadcast weights and the G vectors fit in the sixteen ymm registers (twelve partial sums did
+    /// not: one went to the stack, and its store-to-load latency set the pace). There is no branch on zero
+    /// weights (cut pairs), which come in no predictable order in shuffled data.
     /// </summary>
     /// <param name="rowFactors">f_r per row of the group.</param>
     /// <param name="accumulators">The group's rows of sums (rows x width); missing rows use <paramref name="spare"/>.</param>
@@ -634,49 +653,41 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
             var f1 = Vector256.Create(rowFactors[1]);
             var f2 = Vector256.Create(rowFactors[2]);
             var f3 = Vector256.Create(rowFactors[3]);
-            for (int k = 0; k < width; k += 12)
+            double* weights1 = w + stride, weights2 = w + 2 * stride, weights3 = w + 3 * stride;
+            for (int k = 0; k < width; k += 8)
             {
-                int vectors = Math.Min(3, (width - k) / 4);
+                bool two = width - k >= 8;
                 Vector256<double> a00 = default, a10 = default, a20 = default, a30 = default;
                 Vector256<double> a01 = default, a11 = default, a21 = default, a31 = default;
-                Vector256<double> a02 = default, a12 = default, a22 = default, a32 = default;
                 double* row = gRows + k;
                 for (int j = 0; j < columns; j++, row += width)
                 {
                     var w0 = Vector256.Create(w[j]);
-                    var w1 = Vector256.Create(w[stride + j]);
-                    var w2 = Vector256.Create(w[2 * stride + j]);
-                    var w3 = Vector256.Create(w[3 * stride + j]);
+                    var w1 = Vector256.Create(weights1[j]);
+                    var w2 = Vector256.Create(weights2[j]);
+                    var w3 = Vector256.Create(weights3[j]);
                     var g0 = Vector256.Load(row);
                     a00 = Vector256.FusedMultiplyAdd(w0, g0, a00); a10 = Vector256.FusedMultiplyAdd(w1, g0, a10);
                     a20 = Vector256.FusedMultiplyAdd(w2, g0, a20); a30 = Vector256.FusedMultiplyAdd(w3, g0, a30);
-                    if (vectors > 1)
+                    if (two)
                     {
                         var g1 = Vector256.Load(row + 4);
                         a01 = Vector256.FusedMultiplyAdd(w0, g1, a01); a11 = Vector256.FusedMultiplyAdd(w1, g1, a11);
                         a21 = Vector256.FusedMultiplyAdd(w2, g1, a21); a31 = Vector256.FusedMultiplyAdd(w3, g1, a31);
                     }
-                    if (vectors > 2)
-                    {
-                        var g2 = Vector256.Load(row + 8);
-                        a02 = Vector256.FusedMultiplyAdd(w0, g2, a02); a12 = Vector256.FusedMultiplyAdd(w1, g2, a12);
-                        a22 = Vector256.FusedMultiplyAdd(w2, g2, a22); a32 = Vector256.FusedMultiplyAdd(w3, g2, a32);
-                    }
                 }
-                AddScaled(acc0 + k, f0, a00, a01, a02, vectors);
-                AddScaled(acc1 + k, f1, a10, a11, a12, vectors);
-                AddScaled(acc2 + k, f2, a20, a21, a22, vectors);
-                AddScaled(acc3 + k, f3, a30, a31, a32, vectors);
+                AddScaled(acc0 + k, f0, a00, a01, two);
+                AddScaled(acc1 + k, f1, a10, a11, two);
+                AddScaled(acc2 + k, f2, a20, a21, two);
+                AddScaled(acc3 + k, f3, a30, a31, two);
             }
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void AddScaled(double* sums, Vector256<double> factor, Vector256<double> first, Vector256<double> second,
-        Vector256<double> third, int vectors)
+    private static unsafe void AddScaled(double* sums, Vector256<double> factor, Vector256<double> first, Vector256<double> second, bool two)
     {
         Vector256.FusedMultiplyAdd(factor, first, Vector256.Load(sums)).Store(sums);
-        if (vectors > 1) Vector256.FusedMultiplyAdd(factor, second, Vector256.Load(sums + 4)).Store(sums + 4);
-        if (vectors > 2) Vector256.FusedMultiplyAdd(factor, third, Vector256.Load(sums + 8)).Store(sums + 8);
+        if (two) Vector256.FusedMultiplyAdd(factor, second, Vector256.Load(sums + 4)).Store(sums + 4);
     }
 }

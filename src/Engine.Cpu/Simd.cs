@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace GpuSpread.Engine.Cpu;
@@ -7,6 +8,8 @@ namespace GpuSpread.Engine.Cpu;
 /// <summary>
 /// Vector256 operations over float or double that .NET offers only per type (FMA, exp). The
 /// <c>typeof(T)</c> tests are constants to the JIT, so each instantiation compiles to one instruction path.
+/// The kernels take maxima with <c>MaxNative</c> (one vmaxps/vmaxpd) and plain comparisons: their values are
+/// never NaN, and IEEE 754 maximum's rules for NaN and signed zeros cost eight instructions a vector.
 /// </summary>
 internal static class Simd
 {
@@ -42,7 +45,7 @@ internal static class Simd
     {
         var lowest = Vector256.Create(-87.33654f); // ln of float's smallest normal number
         var underflow = Vector256.LessThan(x, lowest);
-        x = Vector256.Max(x, lowest);
+        x = Vector256.MaxNative(x, lowest);
         var magic = Vector256.Create(12582912f); // 1.5 * 2^23: adding it rounds to an integer in the low bits
         var shifted = Vector256.FusedMultiplyAdd(x, Vector256.Create(1.44269504088896341f), magic);
         var n = shifted - magic;
@@ -65,7 +68,7 @@ internal static class Simd
     {
         var lowest = Vector256.Create(-708.3964185322641); // ln of double's smallest normal number
         var underflow = Vector256.LessThan(x, lowest);
-        x = Vector256.Max(x, lowest);
+        x = Vector256.MaxNative(x, lowest);
         var magic = Vector256.Create(6755399441055744.0); // 1.5 * 2^52
         var shifted = Vector256.FusedMultiplyAdd(x, Vector256.Create(1.4426950408889634), magic);
         var n = shifted - magic;
@@ -100,10 +103,33 @@ internal static class Simd
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T Exp<T>(T x) where T : unmanaged, IFloatingPointIeee754<T> => T.Exp(x);
 
+    /// <summary>The first four values of <paramref name="values"/> as float64.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<double> WidenFour<T>(ReadOnlySpan<T> values) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (typeof(T) == typeof(double)) return Vector256.Create(MemoryMarshal.Cast<T, double>(values[..4]));
+        if (typeof(T) == typeof(float)) return Vector256.WidenLower(Vector128.Create(MemoryMarshal.Cast<T, float>(values[..4])).ToVector256Unsafe());
+        return Vector256.Create(double.CreateTruncating(values[0]), double.CreateTruncating(values[1]),
+            double.CreateTruncating(values[2]), double.CreateTruncating(values[3]));
+    }
+
+    /// <summary>The largest lane, by halving shuffles (element access goes through memory).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T HorizontalMax<T>(Vector256<T> v) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        T max = v[0];
-        for (int i = 1; i < Vector256<T>.Count; i++) max = T.Max(max, v[i]);
-        return max;
+        if (typeof(T) == typeof(float))
+        {
+            var half = Vector128.MaxNative(v.AsSingle().GetLower(), v.AsSingle().GetUpper());
+            half = Vector128.MaxNative(half, Vector128.Shuffle(half, Vector128.Create(2, 3, 0, 1)));
+            half = Vector128.MaxNative(half, Vector128.Shuffle(half, Vector128.Create(1, 0, 3, 2)));
+            return T.CreateTruncating(half.ToScalar());
+        }
+        if (typeof(T) == typeof(double))
+        {
+            var half = Vector128.MaxNative(v.AsDouble().GetLower(), v.AsDouble().GetUpper());
+            half = Vector128.MaxNative(half, Vector128.Shuffle(half, Vector128.Create(1L, 0L)));
+            return T.CreateTruncating(half.ToScalar());
+        }
+        throw new NotSupportedException(typeof(T).Name);
     }
 }

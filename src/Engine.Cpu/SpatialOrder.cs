@@ -1,6 +1,4 @@
 using System.Numerics;
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace GpuSpread.Engine.Cpu;
@@ -154,7 +152,7 @@ internal static class SpatialOrder
         var sum = Vector256<double>.Zero;
         int k = 0;
         for (; k + 4 <= a.Length; k += 4)
-            sum = Vector256.FusedMultiplyAdd(Widen(a, k), Widen(b, k), sum);
+            sum = Vector256.FusedMultiplyAdd(Simd.WidenFour(a[k..]), Simd.WidenFour(b[k..]), sum);
         double total = Vector256.Sum(sum);
         for (; k < a.Length; k++) total += double.CreateTruncating(a[k]) * double.CreateTruncating(b[k]);
         return total;
@@ -166,18 +164,8 @@ internal static class SpatialOrder
         var factor = Vector256.Create(scale);
         int k = 0;
         for (; k + 4 <= values.Length; k += 4)
-            Vector256.FusedMultiplyAdd(factor, Widen(values, k), Vector256.Create(sums.AsSpan(k, 4))).CopyTo(sums.AsSpan(k, 4));
+            Vector256.FusedMultiplyAdd(factor, Simd.WidenFour(values[k..]), Vector256.Create(sums.AsSpan(k, 4))).CopyTo(sums.AsSpan(k, 4));
         for (; k < values.Length; k++) sums[k] += scale * double.CreateTruncating(values[k]);
-    }
-
-    /// <summary>Four values of T from <paramref name="start"/> as float64.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<double> Widen<T>(ReadOnlySpan<T> values, int start) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        if (typeof(T) == typeof(double)) return Vector256.Create(MemoryMarshal.Cast<T, double>(values.Slice(start, 4)));
-        if (typeof(T) == typeof(float)) return Vector256.WidenLower(Vector128.Create(MemoryMarshal.Cast<T, float>(values.Slice(start, 4))).ToVector256Unsafe());
-        return Vector256.Create(double.CreateTruncating(values[start]), double.CreateTruncating(values[start + 1]),
-            double.CreateTruncating(values[start + 2]), double.CreateTruncating(values[start + 3]));
     }
 
     private static bool Normalise(double[] vector)
