@@ -48,9 +48,12 @@ internal sealed partial class PseudoTerminal : IDisposable
         var size = new WindowSize { Rows = 60, Columns = 120 };
         ioctl(fd, TIOCSWINSZ, ref size);
 
-        // The shell opens the terminal as the program's stdin, stdout and stderr, then becomes the program.
+        // The shell opens the terminal as the program's stdin, stdout and stderr, then becomes the program. SIGINT
+        // goes back to its default first, as a person's terminal has it: a test run started in the background by a
+        // non-interactive shell (as CI scripts and tools do) ignores SIGINT, children inherit that, and .NET then
+        // leaves Ctrl-C ignored, so the Ctrl-C test would wait for an exit that never comes.
         var start = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
-        foreach (string arg in (string[])["-c", "exec \"$0\" \"$@\" <\"$GPUSPREAD_PTY\" >\"$GPUSPREAD_PTY\" 2>&1", DotnetPath(),
+        foreach (string arg in (string[])["-c", "exec env --default-signal=INT \"$0\" \"$@\" <\"$GPUSPREAD_PTY\" >\"$GPUSPREAD_PTY\" 2>&1", DotnetPath(),
                      Path.Combine(AppContext.BaseDirectory, "gpuspread.dll"), .. args])
             start.ArgumentList.Add(arg);
         start.Environment["GPUSPREAD_PTY"] = slave;
