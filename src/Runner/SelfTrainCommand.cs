@@ -27,25 +27,15 @@ public static class SelfTrainCommand
         var maxRounds = new Option<int>("--max-rounds") { Description = "Refits at most after the first fit (the loop stops earlier when nothing new is adopted).", DefaultValueFactory = _ => 10 };
         var revise = new Option<bool>("--revise") { Description = "Re-decide every pseudo-label each round, as FlexMatch does (default: keep them once adopted)." };
         var noWarmUp = new Option<bool>("--no-warmup") { Description = "FlexMatch without its threshold warm-up (beta_c = sigma_c / max sigma)." };
-        var model = new Option<string>("--model") { Description = "spreading or propagation.", DefaultValueFactory = _ => "spreading" };
-        model.AcceptOnlyFromAmong("spreading", "propagation");
-        var kernel = new Option<string>("--kernel") { Description = "rbf or knn (with --data).", DefaultValueFactory = _ => "rbf" };
-        kernel.AcceptOnlyFromAmong("rbf", "knn");
-        var gamma = new Option<double>("--gamma") { Description = "rbf width.", DefaultValueFactory = _ => 20 };
-        var neighbours = new Option<int>("--n-neighbors") { Description = "k of the knn kernel.", DefaultValueFactory = _ => 7 };
-        var alpha = new Option<double>("--alpha") { Description = "Clamping factor of spreading.", DefaultValueFactory = _ => 0.2 };
-        var maxIter = new Option<int?>("--max-iter") { Description = "Iteration limit per fit (default 30 for spreading, 1000 for propagation)." };
-        var tol = new Option<double>("--tol") { Description = "Stop a fit when the L1 change of F falls below this.", DefaultValueFactory = _ => 1e-3 };
-        var engine = new Option<string>("--engine") { Description = "auto, cpu, gpu or gpu-sim (graph input, the kNN graph options and --knn-search approximate: the CPU engine only).", DefaultValueFactory = _ => "auto" };
-        engine.AcceptOnlyFromAmong(EngineSelection.Names);
-        var precision = new Option<string>("--precision") { Description = "float32 or float64.", DefaultValueFactory = _ => "float32" };
-        precision.AcceptOnlyFromAmong("float32", "float64");
         var truth = new Option<string?>("--truth") { Description = "Optional answer key: per round, the accuracy of the pseudo-labels and of the fit on the unlabeled rows." };
 
         var command = new Command("self-train", "Self-training: spread, adopt confident rows as pseudo-labels (fixed or FlexMatch thresholds), refit; the graph is built once.")
         {
-            data, labels, output, rule, threshold, maxRounds, revise, noWarmUp, model, kernel, gamma, neighbours, alpha, maxIter, tol, engine, precision, truth,
+            data, labels, output, rule, threshold, maxRounds, revise, noWarmUp,
         };
+        var modelOptions = new ModelCliOptions();
+        modelOptions.AddTo(command);
+        command.Options.Add(truth);
         var graphOptions = new GraphCliOptions();
         graphOptions.AddTo(command);
         command.SetAction(parsed =>
@@ -55,18 +45,7 @@ public static class SelfTrainCommand
                 stderr.WriteLine("gpuspread: self-train needs --data (features), --graph (an edge list) or both.");
                 return ExitCodes.BadInput;
             }
-            bool spreading = parsed.GetValue(model) == "spreading";
-            var options = (spreading ? DiffusionOptions.Spreading() : DiffusionOptions.Propagation()) with
-            {
-                Kernel = parsed.GetValue(kernel) == "knn" ? AffinityKernel.Knn : AffinityKernel.Rbf,
-                Gamma = parsed.GetValue(gamma),
-                NNeighbors = parsed.GetValue(neighbours),
-                Alpha = parsed.GetValue(alpha),
-                Tol = parsed.GetValue(tol),
-                Precision = parsed.GetValue(precision) == "float64" ? Precision.Float64 : Precision.Float32,
-            };
-            if (parsed.GetValue(maxIter) is { } iterations) options = options with { MaxIter = iterations };
-            options = graphOptions.WithKnnOptions(parsed, options);
+            var options = graphOptions.WithKnnOptions(parsed, modelOptions.Read(parsed));
             var selfTraining = new SelfTrainingOptions
             {
                 Rule = parsed.GetValue(rule) == "flexmatch" ? ThresholdRule.FlexMatch : ThresholdRule.Fixed,
@@ -76,7 +55,7 @@ public static class SelfTrainCommand
                 WarmUp = !parsed.GetValue(noWarmUp),
             };
             return Run(parsed.GetValue(data), parsed.GetValue(graphOptions.Graph), parsed.GetValue(graphOptions.GraphDirected), graphOptions.Combination(parsed),
-                parsed.GetValue(labels)!, parsed.GetValue(output)!, options, selfTraining, parsed.GetValue(engine)!, parsed.GetValue(truth), stderr, cancellation);
+                parsed.GetValue(labels)!, parsed.GetValue(output)!, options, selfTraining, parsed.GetValue(modelOptions.Engine)!, parsed.GetValue(truth), stderr, cancellation);
         });
         return command;
     }

@@ -16,19 +16,6 @@ public static class SpreadCommand
         var data = new Option<string?>("--data") { Description = "Features: X.csv, X.csv.gz or X.npy (n rows, d columns); --data, --graph or both." };
         var labels = new Option<string>("--labels") { Description = "Labels: y.csv (one integer per line) or y.npy; -1 = unlabeled.", Required = true };
         var output = new Option<string>("--out") { Description = "Output directory (created if missing).", Required = true };
-        var model = new Option<string>("--model") { Description = "spreading (LabelSpreading) or propagation (LabelPropagation).", DefaultValueFactory = _ => "spreading" };
-        model.AcceptOnlyFromAmong("spreading", "propagation");
-        var kernel = new Option<string>("--kernel") { Description = "Affinity: rbf (dense, recomputed tile by tile) or knn (k-nearest-neighbour graph).", DefaultValueFactory = _ => "rbf" };
-        kernel.AcceptOnlyFromAmong("rbf", "knn");
-        var gamma = new Option<double>("--gamma") { Description = "rbf kernel width: W_ij = exp(-gamma ||x_i - x_j||^2).", DefaultValueFactory = _ => 20 };
-        var neighbours = new Option<int>("--n-neighbors") { Description = "k of the knn kernel (the point itself counts).", DefaultValueFactory = _ => 7 };
-        var alpha = new Option<double>("--alpha") { Description = "Clamping factor of spreading, in (0, 1).", DefaultValueFactory = _ => 0.2 };
-        var maxIter = new Option<int?>("--max-iter") { Description = "Iteration limit (default 30 for spreading, 1000 for propagation)." };
-        var tol = new Option<double>("--tol") { Description = "Stop when the L1 change of F falls below this.", DefaultValueFactory = _ => 1e-3 };
-        var engine = new Option<string>("--engine") { Description = "auto (a GPU if usable, else the CPU), cpu, gpu, gpu-sim (GPU kernels on ILGPU's CPU simulator).", DefaultValueFactory = _ => "auto" };
-        engine.AcceptOnlyFromAmong(EngineSelection.Names);
-        var precision = new Option<string>("--precision") { Description = "float32 (default) or float64 (bit-for-bit work).", DefaultValueFactory = _ => "float32" };
-        precision.AcceptOnlyFromAmong("float32", "float64");
         var solver = new Option<string>("--solver") { Description = "fixed-point (scikit-learn's loop, the default) or cg (conjugate gradients on the same fixed point; rbf only; --tol is then the relative residual).", DefaultValueFactory = _ => "fixed-point" };
         solver.AcceptOnlyFromAmong("fixed-point", "cg");
         var memoryLimit = new Option<string?>("--memory-limit") { Description = "Memory the engine may use, e.g. 1GiB or 512MiB (default: half of the available memory, spent on caching rbf weights)." };
@@ -37,8 +24,11 @@ public static class SpreadCommand
 
         var command = new Command("spread", "Fit LabelSpreading / LabelPropagation and write predictions.csv, distributions.csv and summary.json.")
         {
-            data, labels, output, model, kernel, gamma, neighbours, alpha, maxIter, tol, solver, engine, precision, memoryLimit, truth, noCut,
+            data, labels, output,
         };
+        var modelOptions = new ModelCliOptions();
+        modelOptions.AddTo(command);
+        foreach (Option option in new Option[] { solver, memoryLimit, truth, noCut }) command.Options.Add(option);
         var graphOptions = new GraphCliOptions();
         graphOptions.AddTo(command);
         command.SetAction(parsed =>
@@ -48,7 +38,6 @@ public static class SpreadCommand
                 stderr.WriteLine("gpuspread: spread needs --data (features), --graph (an edge list) or both.");
                 return ExitCodes.BadInput;
             }
-            var spreading = parsed.GetValue(model) == "spreading";
             long? limit = null;
             if (parsed.GetValue(memoryLimit) is { } limitText)
             {
@@ -59,26 +48,19 @@ public static class SpreadCommand
                 }
                 limit = bytes;
             }
-            var options = (spreading ? DiffusionOptions.Spreading() : DiffusionOptions.Propagation()) with
+            var options = modelOptions.Read(parsed) with
             {
-                Kernel = parsed.GetValue(kernel) == "knn" ? AffinityKernel.Knn : AffinityKernel.Rbf,
-                Gamma = parsed.GetValue(gamma),
-                NNeighbors = parsed.GetValue(neighbours),
-                Alpha = parsed.GetValue(alpha),
-                Tol = parsed.GetValue(tol),
-                Precision = parsed.GetValue(precision) == "float64" ? Precision.Float64 : Precision.Float32,
                 Solver = parsed.GetValue(solver) == "cg" ? Solver.ConjugateGradient : Solver.FixedPoint,
                 MemoryLimitBytes = limit,
                 Float64UnderflowCut = !parsed.GetValue(noCut),
             };
-            if (parsed.GetValue(maxIter) is { } iterations) options = options with { MaxIter = iterations };
             options = graphOptions.WithKnnOptions(parsed, options);
             if (parsed.GetValue(graphOptions.Graph) is not null || !options.HasScikitLearnKnnGraph)
                 return GraphSpread.Run(parsed.GetValue(data), parsed.GetValue(graphOptions.Graph), parsed.GetValue(graphOptions.GraphDirected),
-                    graphOptions.Combination(parsed), parsed.GetValue(labels)!, parsed.GetValue(output)!, options, parsed.GetValue(engine)!,
+                    graphOptions.Combination(parsed), parsed.GetValue(labels)!, parsed.GetValue(output)!, options, parsed.GetValue(modelOptions.Engine)!,
                     parsed.GetValue(truth), stderr, cancellation);
             return Run(parsed.GetValue(data)!, parsed.GetValue(labels)!, parsed.GetValue(output)!, options,
-                parsed.GetValue(engine)!, parsed.GetValue(truth), stderr, cancellation);
+                parsed.GetValue(modelOptions.Engine)!, parsed.GetValue(truth), stderr, cancellation);
         });
         return command;
     }
