@@ -70,11 +70,11 @@ internal static class TilePlan
     /// <summary>Columns a group walks before its next segment (all of them unless forced).</summary>
     public static int ColumnSegment(DiffusionOptions options, int columns) => Math.Max(1, options.ColumnTile ?? Math.Max(1, columns));
 
-    /// <summary>The bytes the engine may hold on the device: the memory limit, else 80% of the device (half of the free host memory for the simulator).</summary>
+    /// <summary>The bytes the engine may hold on the device: the memory limit, else 80% of the device (half of the available host memory for the simulator).</summary>
     public static long Budget(DiffusionOptions options, Accelerator accelerator)
     {
         long device = accelerator.AcceleratorType == AcceleratorType.CPU
-            ? GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 2
+            ? HostMemory.AvailableBytes() / 2
             : (long)(accelerator.MemorySize * 0.8);
         return options.MemoryLimitBytes is { } limit ? Math.Min(limit, device) : device;
     }

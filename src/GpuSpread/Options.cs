@@ -50,7 +50,7 @@ public sealed record DiffusionOptions
     public Solver Solver { get; init; } = Solver.FixedPoint;
 
     /// <summary>Memory the engine may use for its own buffers and caches; null: a fraction of the
-    /// memory available to the process.</summary>
+    /// memory available when the fit starts (<see cref="HostMemory"/>).</summary>
     public long? MemoryLimitBytes { get; init; }
 
     /// <summary>Cut rbf affinities where float64 underflows, as scikit-learn does (default). Without the

@@ -3,7 +3,8 @@ using GpuSpread.Engine.Cpu;
 
 namespace GpuSpread.Tests.Engine;
 
-/// <summary>The CPU engine's exp against Math.Exp (float64) over the whole non-positive range it is used on.</summary>
+/// <summary>The CPU engine's vector helpers: exp against Math.Exp (float64) over the whole non-positive range it is
+/// used on; the horizontal maximum and the widening load against plain loops.</summary>
 public class SimdTests
 {
     [Fact]
@@ -42,5 +43,38 @@ public class SimdTests
         }
         var special = Simd.ExpNonPositive(Vector256.Create(0.0, double.NegativeInfinity, -745.0, -1e-300));
         Assert.Equal([1.0, 0.0, 0.0, 1.0], Enumerable.Range(0, 4).Select(i => special[i]).ToArray());
+    }
+
+    [Fact]
+    public void HorizontalMaxFindsTheLargestLaneInAnyPosition()
+    {
+        const int seed = 17;
+        var random = new Random(seed);
+        for (int trial = 0; trial < 2000; trial++)
+        {
+            var singles = Enumerable.Range(0, 8).Select(_ => random.Next(4) == 0 ? float.NegativeInfinity : (float)(200 * random.NextDouble() - 100)).ToArray();
+            var doubles = Enumerable.Range(0, 4).Select(_ => random.Next(4) == 0 ? double.NegativeInfinity : 200 * random.NextDouble() - 100).ToArray();
+            Assert.True(singles.Max() == Simd.HorizontalMax(Vector256.Create(singles)), $"seed {seed}, trial {trial}: [{string.Join(", ", singles)}]");
+            Assert.True(doubles.Max() == Simd.HorizontalMax(Vector256.Create(doubles)), $"seed {seed}, trial {trial}: [{string.Join(", ", doubles)}]");
+        }
+        for (int lane = 0; lane < 8; lane++)
+        {
+            var one = Enumerable.Repeat(float.NegativeInfinity, 8).ToArray();
+            one[lane] = -3.5f;
+            Assert.Equal(-3.5f, Simd.HorizontalMax(Vector256.Create(one)));
+        }
+        Assert.Equal(double.NegativeInfinity, Simd.HorizontalMax(Vector256.Create(double.NegativeInfinity)));
+    }
+
+    [Fact]
+    public void WidenFourReadsTheFirstFourValuesAsFloat64()
+    {
+        float[] singles = [1.5f, -2.25f, float.NegativeInfinity, 3e38f, 7f];
+        double[] doubles = [1e300, -0.0, double.NegativeInfinity, 4.5, 9.0];
+        var fromSingles = Simd.WidenFour<float>(singles);
+        var fromDoubles = Simd.WidenFour<double>(doubles);
+        Assert.Equal(singles.Take(4).Select(v => (double)v), Enumerable.Range(0, 4).Select(i => fromSingles[i]));
+        Assert.Equal(doubles.Take(4), Enumerable.Range(0, 4).Select(i => fromDoubles[i]));
+        Assert.Equal(singles.Skip(1).Take(4).Select(v => (double)v), Enumerable.Range(0, 4).Select(i => Simd.WidenFour<float>(singles.AsSpan(1))[i]));
     }
 }
