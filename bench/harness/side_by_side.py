@@ -3,7 +3,7 @@
 
 Example (see bench/harness/README.md):
     /usr/bin/python3 bench/harness/side_by_side.py \
-        --gpuspread "dotnet src/GpuSpread.Cli/bin/Release/net10.0/gpuspread.dll" \
+        --gpuspread bench/work/gpuspread/gpuspread \
         --sizes 2000,5000,10000,20000 --kernel rbf --model spreading --engines cpu \
         --results bench/work/results.md --json bench/work/results.json \
         --plot bench/work/results.png
