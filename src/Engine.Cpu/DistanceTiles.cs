@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace GpuSpread.Engine.Cpu;
@@ -7,21 +8,24 @@ namespace GpuSpread.Engine.Cpu;
 /// <summary>
 /// Rows of a feature matrix laid out for the distance micro-kernel: shifted by the training centre
 /// (distances do not change, the norm formula loses fewer digits), row-major for the query side, and
-/// transposed into panels of <see cref="Vector256{T}.Count"/> rows for the column side, so one vector
-/// load gives one feature of a whole panel. Columns are padded to a whole number of panel pairs with
-/// zero rows; the padding is masked by the callers.
+/// transposed into panels of <see cref="Lanes"/> rows for the column side, so one vector load gives one
+/// feature of a whole panel. Columns are padded to a whole number of panel pairs with zero rows; the
+/// padding is masked by the callers.
 /// </summary>
 internal sealed class PackedRows<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     public const int PanelsPerStep = 2;
 
     /// <param name="order">Row p of the packing is row order[p] of <paramref name="features"/> (null: the same order).</param>
-    public PackedRows(FeatureMatrix features, double[] centre, int[]? order = null)
+    /// <param name="lanes">Rows per panel: <see cref="DistanceKernel.PreferredLanes{T}"/> unless a test picks the other kernel.</param>
+    public PackedRows(FeatureMatrix features, double[] centre, int[]? order = null, int? lanes = null)
     {
         Rows = features.Rows;
         Dims = features.Cols;
-        int lanes = Vector256<T>.Count;
-        int step = lanes * PanelsPerStep;
+        Lanes = lanes ?? DistanceKernel.PreferredLanes<T>();
+        if (Lanes != Vector256<T>.Count && Lanes != Vector512<T>.Count)
+            throw new ArgumentOutOfRangeException(nameof(lanes), Lanes, "a panel is one Vector256 or one Vector512");
+        int panelLanes = Lanes, step = panelLanes * PanelsPerStep;
         PaddedRows = (Rows + step - 1) / step * step;
         RowMajor = new T[(long)Rows * Dims];
         Norms = new T[PaddedRows];
@@ -30,13 +34,13 @@ internal sealed class PackedRows<T> where T : unmanaged, IFloatingPointIeee754<T
         {
             T norm = T.Zero;
             long rowStart = (long)i * Dims;
-            long panelStart = (long)(i / lanes) * Dims * lanes;
-            int lane = i % lanes;
+            long panelStart = (long)(i / panelLanes) * Dims * panelLanes;
+            int lane = i % panelLanes;
             for (int k = 0; k < Dims; k++)
             {
                 T value = T.CreateTruncating(features[order?[i] ?? i, k] - centre[k]);
                 RowMajor[rowStart + k] = value;
-                Panels[panelStart + (long)k * lanes + lane] = value;
+                Panels[panelStart + (long)k * panelLanes + lane] = value;
                 norm = T.FusedMultiplyAdd(value, value, norm);
             }
             Norms[i] = norm;
@@ -46,10 +50,13 @@ internal sealed class PackedRows<T> where T : unmanaged, IFloatingPointIeee754<T
     public int Rows { get; }
     public int Dims { get; }
 
+    /// <summary>Rows per panel: the width of the vectors the micro-kernel runs on.</summary>
+    public int Lanes { get; }
+
     /// <summary>A column tile size rounded up to whole steps of the micro-kernel (two panels).</summary>
-    public static int RoundTile(int columnTile)
+    public int RoundTile(int columnTile)
     {
-        int step = Vector256<T>.Count * PanelsPerStep;
+        int step = Lanes * PanelsPerStep;
         return Math.Max(step, (columnTile + step - 1) / step * step);
     }
 
@@ -77,13 +84,17 @@ internal sealed class PackedRows<T> where T : unmanaged, IFloatingPointIeee754<T
 }
 
 /// <summary>
-/// The register-blocked distance micro-kernel: four query rows against two panels (2 x lanes
-/// columns) per step, eight vector accumulators, one FMA per feature per accumulator. Writes the
-/// squared distances <c>|q|^2 + |c|^2 - 2 q.c</c>, clamped at 0, into a 4 x tile buffer.
+/// The register-blocked distance micro-kernel: four query rows against two panels (2 x lanes columns) per
+/// step, eight vector accumulators, one FMA per feature per accumulator. Writes the squared distances
+/// <c>|q|^2 + |c|^2 - 2 q.c</c>, clamped at 0, into a 4 x tile buffer. Two widths of the same loop: Vector512
+/// where the CPU runs it natively (AVX-512: half the loads and broadcasts per flop), Vector256 otherwise.
 /// </summary>
-internal static unsafe class DistanceKernel
+internal static class DistanceKernel
 {
     public const int QueryRowsPerStep = 4;
+
+    /// <summary>The panel width <see cref="PackedRows{T}"/> uses by default: the widest vector the CPU runs natively.</summary>
+    public static int PreferredLanes<T>() => Vector512.IsHardwareAccelerated ? Vector512<T>.Count : Vector256<T>.Count;
 
     /// <param name="queries">Query rows, row-major.</param>
     /// <param name="queryNorms">Their squared norms.</param>
@@ -93,65 +104,130 @@ internal static unsafe class DistanceKernel
     /// <param name="firstColumn">First column of the tile, a multiple of two panels.</param>
     /// <param name="tileColumns">Columns in the tile, a multiple of two panels.</param>
     /// <param name="output">4 x <paramref name="stride"/> buffer of squared distances.</param>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void SquaredDistances<T>(T[] queries, T[] queryNorms, int firstQuery, int queryCount,
         PackedRows<T> columns, int firstColumn, int tileColumns, Span<T> output, int stride)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int lanes = Vector256<T>.Count;
         int dims = columns.Dims;
-        long q0 = (long)firstQuery * dims;
-        long q1 = (long)(firstQuery + Math.Min(1, queryCount - 1)) * dims;
-        long q2 = (long)(firstQuery + Math.Min(2, queryCount - 1)) * dims;
-        long q3 = (long)(firstQuery + Math.Min(3, queryCount - 1)) * dims;
-        var n0 = Vector256.Create(queryNorms[firstQuery]);
-        var n1 = Vector256.Create(queryNorms[firstQuery + Math.Min(1, queryCount - 1)]);
-        var n2 = Vector256.Create(queryNorms[firstQuery + Math.Min(2, queryCount - 1)]);
-        var n3 = Vector256.Create(queryNorms[firstQuery + Math.Min(3, queryCount - 1)]);
-        var minusTwo = Vector256.Create(T.CreateTruncating(-2));
-        fixed (T* q = queries)
-        fixed (T* panels = columns.Panels)
-        fixed (T* columnNorms = columns.Norms)
-        fixed (T* o = output)
+        int r1 = firstQuery + Math.Min(1, queryCount - 1);
+        int r2 = firstQuery + Math.Min(2, queryCount - 1);
+        int r3 = firstQuery + Math.Min(3, queryCount - 1);
+        ref T rows = ref MemoryMarshal.GetArrayDataReference(queries);
+        ref T panels = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(columns.Panels), (nint)firstColumn * dims);
+        ref T columnNorms = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(columns.Norms), firstColumn);
+        if (columns.Lanes == Vector512<T>.Count)
+            FourRows512(ref Unsafe.Add(ref rows, (nint)firstQuery * dims), ref Unsafe.Add(ref rows, (nint)r1 * dims),
+                ref Unsafe.Add(ref rows, (nint)r2 * dims), ref Unsafe.Add(ref rows, (nint)r3 * dims),
+                queryNorms[firstQuery], queryNorms[r1], queryNorms[r2], queryNorms[r3],
+                ref panels, ref columnNorms, tileColumns, dims, ref MemoryMarshal.GetReference(output), stride);
+        else
+            FourRows256(ref Unsafe.Add(ref rows, (nint)firstQuery * dims), ref Unsafe.Add(ref rows, (nint)r1 * dims),
+                ref Unsafe.Add(ref rows, (nint)r2 * dims), ref Unsafe.Add(ref rows, (nint)r3 * dims),
+                queryNorms[firstQuery], queryNorms[r1], queryNorms[r2], queryNorms[r3],
+                ref panels, ref columnNorms, tileColumns, dims, ref MemoryMarshal.GetReference(output), stride);
+    }
+
+    /// <summary>
+    /// The Vector256 loop: rows <paramref name="x0"/>..<paramref name="x3"/> (squared norms n0..n3) against
+    /// <paramref name="columns"/> columns packed in panels of Vector256 width from <paramref name="panels"/>
+    /// (their squared norms from <paramref name="columnNorms"/>); row r's distances go to output + r stride.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void FourRows256<T>(ref T x0, ref T x1, ref T x2, ref T x3, T n0, T n1, T n2, T n3,
+        ref T panels, ref T columnNorms, int columns, int dims, ref T output, int stride)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int lanes = Vector256<T>.Count;
+        var norm0 = Vector256.Create(n0);
+        var norm1 = Vector256.Create(n1);
+        var norm2 = Vector256.Create(n2);
+        var norm3 = Vector256.Create(n3);
+        for (int j = 0; j < columns; j += 2 * lanes)
         {
-            for (int j = 0; j < tileColumns; j += 2 * lanes)
+            ref T p0 = ref Unsafe.Add(ref panels, (nint)j * dims);
+            ref T p1 = ref Unsafe.Add(ref p0, (nint)lanes * dims);
+            Vector256<T> a00 = default, a01 = default, a10 = default, a11 = default;
+            Vector256<T> a20 = default, a21 = default, a30 = default, a31 = default;
+            for (int k = 0; k < dims; k++)
             {
-                int column = firstColumn + j;
-                T* p0 = panels + (long)(column / lanes) * dims * lanes;
-                T* p1 = p0 + (long)dims * lanes;
-                Vector256<T> a00 = default, a01 = default, a10 = default, a11 = default;
-                Vector256<T> a20 = default, a21 = default, a30 = default, a31 = default;
-                for (int k = 0; k < dims; k++)
-                {
-                    var c0 = Vector256.Load(p0 + (long)k * lanes);
-                    var c1 = Vector256.Load(p1 + (long)k * lanes);
-                    var x0 = Vector256.Create(q[q0 + k]);
-                    var x1 = Vector256.Create(q[q1 + k]);
-                    var x2 = Vector256.Create(q[q2 + k]);
-                    var x3 = Vector256.Create(q[q3 + k]);
-                    a00 = Simd.MultiplyAdd(x0, c0, a00); a01 = Simd.MultiplyAdd(x0, c1, a01);
-                    a10 = Simd.MultiplyAdd(x1, c0, a10); a11 = Simd.MultiplyAdd(x1, c1, a11);
-                    a20 = Simd.MultiplyAdd(x2, c0, a20); a21 = Simd.MultiplyAdd(x2, c1, a21);
-                    a30 = Simd.MultiplyAdd(x3, c0, a30); a31 = Simd.MultiplyAdd(x3, c1, a31);
-                }
-                var cn0 = Vector256.Load(columnNorms + column);
-                var cn1 = Vector256.Load(columnNorms + column + lanes);
-                Store(o + j, n0, cn0, cn1, a00, a01, minusTwo, lanes);
-                Store(o + stride + j, n1, cn0, cn1, a10, a11, minusTwo, lanes);
-                Store(o + 2 * stride + j, n2, cn0, cn1, a20, a21, minusTwo, lanes);
-                Store(o + 3 * stride + j, n3, cn0, cn1, a30, a31, minusTwo, lanes);
+                var c0 = Vector256.LoadUnsafe(ref p0, (nuint)(k * lanes));
+                var c1 = Vector256.LoadUnsafe(ref p1, (nuint)(k * lanes));
+                var b0 = Vector256.Create(Unsafe.Add(ref x0, k));
+                var b1 = Vector256.Create(Unsafe.Add(ref x1, k));
+                var b2 = Vector256.Create(Unsafe.Add(ref x2, k));
+                var b3 = Vector256.Create(Unsafe.Add(ref x3, k));
+                a00 = Simd.MultiplyAdd(b0, c0, a00); a01 = Simd.MultiplyAdd(b0, c1, a01);
+                a10 = Simd.MultiplyAdd(b1, c0, a10); a11 = Simd.MultiplyAdd(b1, c1, a11);
+                a20 = Simd.MultiplyAdd(b2, c0, a20); a21 = Simd.MultiplyAdd(b2, c1, a21);
+                a30 = Simd.MultiplyAdd(b3, c0, a30); a31 = Simd.MultiplyAdd(b3, c1, a31);
             }
+            var cn0 = Vector256.LoadUnsafe(ref columnNorms, (nuint)j);
+            var cn1 = Vector256.LoadUnsafe(ref columnNorms, (nuint)(j + lanes));
+            ref T o = ref Unsafe.Add(ref output, j);
+            Store(ref o, norm0, cn0, cn1, a00, a01, lanes);
+            Store(ref Unsafe.Add(ref o, stride), norm1, cn0, cn1, a10, a11, lanes);
+            Store(ref Unsafe.Add(ref o, 2 * stride), norm2, cn0, cn1, a20, a21, lanes);
+            Store(ref Unsafe.Add(ref o, 3 * stride), norm3, cn0, cn1, a30, a31, lanes);
+        }
+    }
+
+    /// <summary>The same loop as <see cref="FourRows256{T}"/> on Vector512 panels.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void FourRows512<T>(ref T x0, ref T x1, ref T x2, ref T x3, T n0, T n1, T n2, T n3,
+        ref T panels, ref T columnNorms, int columns, int dims, ref T output, int stride)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int lanes = Vector512<T>.Count;
+        var norm0 = Vector512.Create(n0);
+        var norm1 = Vector512.Create(n1);
+        var norm2 = Vector512.Create(n2);
+        var norm3 = Vector512.Create(n3);
+        for (int j = 0; j < columns; j += 2 * lanes)
+        {
+            ref T p0 = ref Unsafe.Add(ref panels, (nint)j * dims);
+            ref T p1 = ref Unsafe.Add(ref p0, (nint)lanes * dims);
+            Vector512<T> a00 = default, a01 = default, a10 = default, a11 = default;
+            Vector512<T> a20 = default, a21 = default, a30 = default, a31 = default;
+            for (int k = 0; k < dims; k++)
+            {
+                var c0 = Vector512.LoadUnsafe(ref p0, (nuint)(k * lanes));
+                var c1 = Vector512.LoadUnsafe(ref p1, (nuint)(k * lanes));
+                var b0 = Vector512.Create(Unsafe.Add(ref x0, k));
+                var b1 = Vector512.Create(Unsafe.Add(ref x1, k));
+                var b2 = Vector512.Create(Unsafe.Add(ref x2, k));
+                var b3 = Vector512.Create(Unsafe.Add(ref x3, k));
+                a00 = Simd.MultiplyAdd(b0, c0, a00); a01 = Simd.MultiplyAdd(b0, c1, a01);
+                a10 = Simd.MultiplyAdd(b1, c0, a10); a11 = Simd.MultiplyAdd(b1, c1, a11);
+                a20 = Simd.MultiplyAdd(b2, c0, a20); a21 = Simd.MultiplyAdd(b2, c1, a21);
+                a30 = Simd.MultiplyAdd(b3, c0, a30); a31 = Simd.MultiplyAdd(b3, c1, a31);
+            }
+            var cn0 = Vector512.LoadUnsafe(ref columnNorms, (nuint)j);
+            var cn1 = Vector512.LoadUnsafe(ref columnNorms, (nuint)(j + lanes));
+            ref T o = ref Unsafe.Add(ref output, j);
+            Store(ref o, norm0, cn0, cn1, a00, a01, lanes);
+            Store(ref Unsafe.Add(ref o, stride), norm1, cn0, cn1, a10, a11, lanes);
+            Store(ref Unsafe.Add(ref o, 2 * stride), norm2, cn0, cn1, a20, a21, lanes);
+            Store(ref Unsafe.Add(ref o, 3 * stride), norm3, cn0, cn1, a30, a31, lanes);
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store<T>(T* destination, Vector256<T> queryNorm, Vector256<T> norms0, Vector256<T> norms1,
-        Vector256<T> dot0, Vector256<T> dot1, Vector256<T> minusTwo, int lanes)
+    private static void Store<T>(ref T destination, Vector256<T> queryNorm, Vector256<T> norms0, Vector256<T> norms1,
+        Vector256<T> dot0, Vector256<T> dot1, int lanes)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var r0 = Simd.MultiplyAdd(minusTwo, dot0, queryNorm + norms0);
-        var r1 = Simd.MultiplyAdd(minusTwo, dot1, queryNorm + norms1);
-        Vector256.MaxNative(r0, Vector256<T>.Zero).Store(destination);
-        Vector256.MaxNative(r1, Vector256<T>.Zero).Store(destination + lanes);
+        var minusTwo = Vector256.Create(T.CreateTruncating(-2));
+        Vector256.MaxNative(Simd.MultiplyAdd(minusTwo, dot0, queryNorm + norms0), Vector256<T>.Zero).StoreUnsafe(ref destination);
+        Vector256.MaxNative(Simd.MultiplyAdd(minusTwo, dot1, queryNorm + norms1), Vector256<T>.Zero).StoreUnsafe(ref destination, (nuint)lanes);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store<T>(ref T destination, Vector512<T> queryNorm, Vector512<T> norms0, Vector512<T> norms1,
+        Vector512<T> dot0, Vector512<T> dot1, int lanes)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var minusTwo = Vector512.Create(T.CreateTruncating(-2));
+        Vector512.MaxNative(Simd.MultiplyAdd(minusTwo, dot0, queryNorm + norms0), Vector512<T>.Zero).StoreUnsafe(ref destination);
+        Vector512.MaxNative(Simd.MultiplyAdd(minusTwo, dot1, queryNorm + norms1), Vector512<T>.Zero).StoreUnsafe(ref destination, (nuint)lanes);
     }
 }

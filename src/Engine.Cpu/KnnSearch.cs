@@ -25,7 +25,7 @@ internal static class KnnSearch
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var packed = new PackedRows<T>(features, centre, order);
-        return new Columns<T>(packed, order, new TileBounds<T>(packed, PackedRows<T>.RoundTile(columnTile)), features, centre);
+        return new Columns<T>(packed, order, new TileBounds<T>(packed, packed.RoundTile(columnTile)), features, centre);
     }
 
     /// <summary>Every training row's k nearest among the training rows (the row itself included), by original row; progress as the graph stage.</summary>

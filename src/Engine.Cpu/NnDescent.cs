@@ -223,69 +223,29 @@ internal static class NnDescent
     }
 
     /// <summary>
-    /// The squared distances of every candidate to every new one, |c|^2 + |f|^2 - 2 c.f clamped at 0, as the exact search's
-    /// <see cref="DistanceKernel"/> computes them: the new rows packed as panels (one Vector256 load gives a feature of a
-    /// panel), four candidates at a time broadcast from the row-major copy, eight accumulators. Row j of the output holds
-    /// candidate j's distances to the new rows (<paramref name="width"/> of them with the padding).
+    /// The squared distances of every candidate to every new one, |c|^2 + |f|^2 - 2 c.f clamped at 0, by the exact search's
+    /// micro-kernel (<see cref="DistanceKernel.FourRows256"/>): the new rows packed as panels, four candidates at a time from
+    /// the row-major copy. Vector256 panels whatever the CPU: a list's few new rows would leave most of a Vector512 panel
+    /// pair empty. Row j of the output holds candidate j's distances to the new rows (<paramref name="width"/> of them with
+    /// the padding).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void CandidateDistances<T>(Points<T> points, ReadOnlySpan<int> candidates, JoinScratch<T> scratch, int width)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int lanes = Vector256<T>.Count, d = points.Dims;
+        int d = points.Dims;
         ref T origin = ref MemoryMarshal.GetArrayDataReference(points.Rows);
         ref T panels = ref MemoryMarshal.GetArrayDataReference(scratch.Panels);
         ref T freshNorms = ref MemoryMarshal.GetArrayDataReference(scratch.FreshNorms);
         ref T output = ref MemoryMarshal.GetArrayDataReference(scratch.Distances);
-        var minusTwo = Vector256.Create(T.CreateTruncating(-2));
         for (int c = 0; c < candidates.Length; c += DistanceKernel.QueryRowsPerStep)
         {
             int real = Math.Min(DistanceKernel.QueryRowsPerStep, candidates.Length - c) - 1;
             int r0 = candidates[c], r1 = candidates[c + Math.Min(1, real)], r2 = candidates[c + Math.Min(2, real)], r3 = candidates[c + Math.Min(3, real)];
-            ref T x0 = ref Unsafe.Add(ref origin, (nint)r0 * d);
-            ref T x1 = ref Unsafe.Add(ref origin, (nint)r1 * d);
-            ref T x2 = ref Unsafe.Add(ref origin, (nint)r2 * d);
-            ref T x3 = ref Unsafe.Add(ref origin, (nint)r3 * d);
-            var n0 = Vector256.Create(points.Norms[r0]);
-            var n1 = Vector256.Create(points.Norms[r1]);
-            var n2 = Vector256.Create(points.Norms[r2]);
-            var n3 = Vector256.Create(points.Norms[r3]);
-            for (int j = 0; j < width; j += 2 * lanes)
-            {
-                ref T p0 = ref Unsafe.Add(ref panels, (nint)j * d);
-                ref T p1 = ref Unsafe.Add(ref p0, (nint)lanes * d);
-                Vector256<T> a00 = default, a01 = default, a10 = default, a11 = default;
-                Vector256<T> a20 = default, a21 = default, a30 = default, a31 = default;
-                for (int f = 0; f < d; f++)
-                {
-                    var c0 = Vector256.LoadUnsafe(ref p0, (nuint)(f * lanes));
-                    var c1 = Vector256.LoadUnsafe(ref p1, (nuint)(f * lanes));
-                    var b0 = Vector256.Create(Unsafe.Add(ref x0, f));
-                    var b1 = Vector256.Create(Unsafe.Add(ref x1, f));
-                    var b2 = Vector256.Create(Unsafe.Add(ref x2, f));
-                    var b3 = Vector256.Create(Unsafe.Add(ref x3, f));
-                    a00 = Simd.MultiplyAdd(b0, c0, a00); a01 = Simd.MultiplyAdd(b0, c1, a01);
-                    a10 = Simd.MultiplyAdd(b1, c0, a10); a11 = Simd.MultiplyAdd(b1, c1, a11);
-                    a20 = Simd.MultiplyAdd(b2, c0, a20); a21 = Simd.MultiplyAdd(b2, c1, a21);
-                    a30 = Simd.MultiplyAdd(b3, c0, a30); a31 = Simd.MultiplyAdd(b3, c1, a31);
-                }
-                var f0 = Vector256.LoadUnsafe(ref freshNorms, (nuint)j);
-                var f1 = Vector256.LoadUnsafe(ref freshNorms, (nuint)(j + lanes));
-                ref T o = ref Unsafe.Add(ref output, (nint)c * width + j);
-                StoreDistances(ref o, n0, f0, f1, a00, a01, minusTwo, lanes);
-                StoreDistances(ref Unsafe.Add(ref o, width), n1, f0, f1, a10, a11, minusTwo, lanes);
-                StoreDistances(ref Unsafe.Add(ref o, 2 * width), n2, f0, f1, a20, a21, minusTwo, lanes);
-                StoreDistances(ref Unsafe.Add(ref o, 3 * width), n3, f0, f1, a30, a31, minusTwo, lanes);
-            }
+            DistanceKernel.FourRows256(ref Unsafe.Add(ref origin, (nint)r0 * d), ref Unsafe.Add(ref origin, (nint)r1 * d),
+                ref Unsafe.Add(ref origin, (nint)r2 * d), ref Unsafe.Add(ref origin, (nint)r3 * d),
+                points.Norms[r0], points.Norms[r1], points.Norms[r2], points.Norms[r3],
+                ref panels, ref freshNorms, width, d, ref Unsafe.Add(ref output, (nint)c * width), width);
         }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreDistances<T>(ref T destination, Vector256<T> norm, Vector256<T> freshNorms0, Vector256<T> freshNorms1,
-        Vector256<T> dot0, Vector256<T> dot1, Vector256<T> minusTwo, int lanes) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        Vector256.MaxNative(Simd.MultiplyAdd(minusTwo, dot0, norm + freshNorms0), Vector256<T>.Zero).StoreUnsafe(ref destination);
-        Vector256.MaxNative(Simd.MultiplyAdd(minusTwo, dot1, norm + freshNorms1), Vector256<T>.Zero).StoreUnsafe(ref destination, (nuint)lanes);
     }
 
     /// <summary>Each row's list plus the row itself, re-ranked on float64 distances (<see cref="KnnSearch.Refine"/>), k kept.</summary>

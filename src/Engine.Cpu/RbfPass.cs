@@ -205,7 +205,7 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
         _gamma = T.CreateTruncating(gamma);
         _cut = T.CreateTruncating(cut);
         _rowTile = Math.Max(1, rowTile);
-        _columnTile = PackedRows<T>.RoundTile(columnTile);
+        _columnTile = columns.RoundTile(columnTile);
         _bounds = new TileBounds<T>(columns, _columnTile);
     }
 

@@ -6,15 +6,13 @@ using System.Runtime.Intrinsics;
 namespace GpuSpread.Engine.Cpu;
 
 /// <summary>
-/// Vector256 operations over float or double that .NET offers only per type (FMA, exp). The
+/// Vector256 and Vector512 operations over float or double that .NET offers only per type (FMA, exp). The
 /// <c>typeof(T)</c> tests are constants to the JIT, so each instantiation compiles to one instruction path.
 /// The kernels take maxima with <c>MaxNative</c> (one vmaxps/vmaxpd) and plain comparisons: their values are
 /// never NaN, and IEEE 754 maximum's rules for NaN and signed zeros cost eight instructions a vector.
 /// </summary>
 internal static class Simd
 {
-    public static int Lanes<T>() => Vector256<T>.Count;
-
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<T> MultiplyAdd<T>(Vector256<T> a, Vector256<T> b, Vector256<T> c)
     {
@@ -22,6 +20,16 @@ internal static class Simd
             return Vector256.FusedMultiplyAdd(a.AsSingle(), b.AsSingle(), c.AsSingle()).As<float, T>();
         if (typeof(T) == typeof(double))
             return Vector256.FusedMultiplyAdd(a.AsDouble(), b.AsDouble(), c.AsDouble()).As<double, T>();
+        throw new NotSupportedException(typeof(T).Name);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> MultiplyAdd<T>(Vector512<T> a, Vector512<T> b, Vector512<T> c)
+    {
+        if (typeof(T) == typeof(float))
+            return Vector512.FusedMultiplyAdd(a.AsSingle(), b.AsSingle(), c.AsSingle()).As<float, T>();
+        if (typeof(T) == typeof(double))
+            return Vector512.FusedMultiplyAdd(a.AsDouble(), b.AsDouble(), c.AsDouble()).As<double, T>();
         throw new NotSupportedException(typeof(T).Name);
     }
 
