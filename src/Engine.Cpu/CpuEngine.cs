@@ -93,7 +93,8 @@ public sealed partial class CpuEngine : IDiffusionEngine
     private static string DescribeProcessor()
     {
         string simd = Avx512F.IsSupported ? "AVX-512" : Avx2.IsSupported && Fma.IsSupported ? "AVX2+FMA" : Vector256.IsHardwareAccelerated ? "Vector256" : "scalar";
-        return $"{Environment.ProcessorCount} cores, {simd} (Vector256 kernels)";
+        string kernel = DistanceKernel.PreferredLanes<float>() == Vector512<float>.Count ? "Vector512 distance kernel" : "Vector256 kernels";
+        return $"{Environment.ProcessorCount} cores, {simd} ({kernel})";
     }
 }
 
