@@ -41,6 +41,7 @@ public static class ActiveCommand
         kernel.AcceptOnlyFromAmong("rbf", "knn");
         var gamma = new Option<double?>("--gamma") { Description = "rbf kernel width (default 20; the digits demo 0.25)." };
         var neighbours = new Option<int?>("--n-neighbors") { Description = "k of the knn kernel (default 7)." };
+        var knnSearch = GraphCliOptions.CreateKnnSearch();
         var alpha = new Option<double?>("--alpha") { Description = "Clamping factor of spreading, in (0, 1) (default 0.2)." };
         var maxIter = new Option<int?>("--max-iter") { Description = "Iteration limit (default 30 for spreading, 1000 for propagation; the digits demo 20)." };
         var tol = new Option<double?>("--tol") { Description = "Stop when the L1 change of F falls below this (default 1e-3)." };
@@ -54,7 +55,7 @@ public static class ActiveCommand
         var command = new Command("active", "Active learning: fit, ask for the labels of the most uncertain rows, refit; reports and figures in --out.")
         {
             data, labels, output, demo, truth, oracle, rounds, batch, imageShape, classes, warmStart, resume,
-            model, kernel, gamma, neighbours, alpha, maxIter, tol, engine, precision, memoryLimit, noCut,
+            model, kernel, gamma, neighbours, knnSearch, alpha, maxIter, tol, engine, precision, memoryLimit, noCut,
         };
         command.SetAction(parsed =>
         {
@@ -66,7 +67,7 @@ public static class ActiveCommand
                 ImageShape = parsed.GetValue(imageShape), Classes = parsed.GetValue(classes), WarmStart = parsed.GetValue(warmStart),
                 Resume = parsed.GetValue(resume), Engine = parsed.GetValue(engine)!, MemoryLimit = parsed.GetValue(memoryLimit),
                 Model = parsed.GetValue(model), Kernel = parsed.GetValue(kernel), Gamma = parsed.GetValue(gamma) ?? (isDemo ? DigitsDemo.Gamma : null),
-                NNeighbors = parsed.GetValue(neighbours), Alpha = parsed.GetValue(alpha), MaxIter = parsed.GetValue(maxIter) ?? (isDemo ? DigitsDemo.MaxIter : null),
+                NNeighbors = parsed.GetValue(neighbours), KnnSearch = parsed.GetValue(knnSearch)!, Alpha = parsed.GetValue(alpha), MaxIter = parsed.GetValue(maxIter) ?? (isDemo ? DigitsDemo.MaxIter : null),
                 Tol = parsed.GetValue(tol), Precision = parsed.GetValue(precision) ?? (isDemo ? "float64" : null), NoUnderflowCut = parsed.GetValue(noCut),
             };
             return Run(arguments, stdout, stderr, input ?? Console.In, cancellation);
@@ -103,7 +104,7 @@ public static class ActiveCommand
                     for (int i = 0; i < indices.Length; i++) w.Write(string.Create(CultureInfo.InvariantCulture, $"{i},{indices[i]}\n"));
                 });
 
-            using var engine = EngineSelection.Create(arguments.Engine, stderr);
+            using var engine = GraphSpread.CreateEngine(arguments.Engine, graph: false, session.Options, stderr);
             using var learner = new ActiveLearner(engine, session.Features, session.Labels, session.Options, session.Active, session.Truth);
             var fingerprint = Fingerprint(session);
             IReadOnlyList<JournalRound> replay = [];
@@ -193,6 +194,16 @@ public static class ActiveCommand
                 stdout.Flush();
                 string accuracy = round.Accuracy is { } a ? $", accuracy on the unlabeled rows {a:P2}" : "";
                 string graph = round.GraphSeconds > 0 ? $" (graph {round.GraphSeconds:F2} s, built once)" : "";
+                if (round.GraphSeconds > 0 && learner.KnnSearchReport is { } search)
+                {
+                    GraphSpread.ReportKnnSearch(stderr, search);
+                    settings["knn_search"] = search.Method == KnnSearchMethod.Approximate ? "approximate" : "exact";
+                    if (search.Method == KnnSearchMethod.Approximate)
+                    {
+                        settings["knn_recall_sample"] = search.RecallSample;
+                        settings["knn_recall"] = Math.Round(search.Recall, 6);
+                    }
+                }
                 stderr.WriteLine($"gpuspread: round {round.Round}: {round.LabeledCount} labeled{accuracy}; picked {string.Join(", ", round.Picked.Select(p => p.Row))}; " +
                     $"{round.Seconds:F3} s{graph}, n_iter {round.NIter}");
             },
@@ -345,6 +356,7 @@ public static class ActiveCommand
         var options = (spreading ? DiffusionOptions.Spreading() : DiffusionOptions.Propagation()) with
         {
             Kernel = a.Kernel == "knn" ? AffinityKernel.Knn : AffinityKernel.Rbf,
+            KnnSearch = a.KnnSearch switch { "exact" => KnnSearchMethod.Exact, "approximate" => KnnSearchMethod.Approximate, _ => KnnSearchMethod.Auto },
             Precision = a.Precision == "float64" ? Precision.Float64 : Precision.Float32,
             MemoryLimitBytes = limit,
             Float64UnderflowCut = !a.NoUnderflowCut,
@@ -410,7 +422,7 @@ public static class ActiveCommand
     {
         string F(double v) => v.ToString("R", CultureInfo.InvariantCulture);
         var o = s.Options;
-        return new Dictionary<string, string>(StringComparer.Ordinal)
+        var fingerprint = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["n"] = s.Features.Rows.ToString(CultureInfo.InvariantCulture),
             ["d"] = s.Features.Cols.ToString(CultureInfo.InvariantCulture),
@@ -428,6 +440,10 @@ public static class ActiveCommand
             ["batch"] = s.Active.Batch.ToString(CultureInfo.InvariantCulture),
             ["warm_start"] = s.Active.WarmStart ? "true" : "false",
         };
+        // Only a search other than auto is recorded: journals written before --knn-search existed resume as before.
+        if (o.Kernel == AffinityKernel.Knn && o.KnnSearch != KnnSearchMethod.Auto)
+            fingerprint["knn_search"] = o.KnnSearch == KnnSearchMethod.Exact ? "exact" : "approximate";
+        return fingerprint;
     }
 
     private static Dictionary<string, object?> Settings(Session s, ActiveArguments a, IDiffusionEngine engine)
@@ -447,6 +463,7 @@ public static class ActiveCommand
             ["kernel"] = o.Kernel == AffinityKernel.Rbf ? "rbf" : "knn",
             ["gamma"] = o.Gamma,
             ["n_neighbors"] = o.NNeighbors,
+            ["knn_search"] = o.Kernel == AffinityKernel.Knn ? a.KnnSearch : null,
             ["alpha"] = o.Model == DiffusionModel.Spreading ? o.Alpha : null,
             ["max_iter"] = o.MaxIter,
             ["tol"] = o.Tol,
@@ -483,6 +500,7 @@ public sealed record ActiveArguments
     public string? Kernel { get; init; }
     public double? Gamma { get; init; }
     public int? NNeighbors { get; init; }
+    public string KnnSearch { get; init; } = "auto";
     public double? Alpha { get; init; }
     public int? MaxIter { get; init; }
     public double? Tol { get; init; }

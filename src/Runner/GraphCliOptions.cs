@@ -50,11 +50,19 @@ public sealed class GraphCliOptions
         DefaultValueFactory = _ => "connectivity",
     };
 
-    public Option<string> KnnSearch { get; } = new("--knn-search")
+    public Option<string> KnnSearch { get; } = CreateKnnSearch();
+
+    /// <summary>--knn-search, also taken by commands without the other graph options (active).</summary>
+    public static Option<string> CreateKnnSearch()
     {
-        Description = $"knn kernel: exact (brute force), approximate (NN-descent, CPU engine; its recall on 1,000 sampled rows is reported) or auto (exact below {DiffusionOptions.ApproximateKnnRows:N0} rows, approximate from there on the CPU engine; exact on a GPU).",
-        DefaultValueFactory = _ => "auto",
-    };
+        var option = new Option<string>("--knn-search")
+        {
+            Description = $"knn kernel: exact (brute force), approximate (NN-descent, CPU engine; its recall on 1,000 sampled rows is reported) or auto (exact below {DiffusionOptions.ApproximateKnnRows:N0} rows, approximate from there on the CPU engine; exact on a GPU).",
+            DefaultValueFactory = _ => "auto",
+        };
+        option.AcceptOnlyFromAmong("auto", "exact", "approximate");
+        return option;
+    }
 
     public GraphCliOptions()
     {
@@ -62,7 +70,6 @@ public sealed class GraphCliOptions
         KnnGraph.AcceptOnlyFromAmong("directed", "union", "mutual");
         KnnSelfLoops.AcceptOnlyFromAmong("include", "drop");
         KnnWeights.AcceptOnlyFromAmong("connectivity", "rbf");
-        KnnSearch.AcceptOnlyFromAmong("auto", "exact", "approximate");
     }
 
     public void AddTo(Command command)

@@ -149,6 +149,38 @@ public sealed class ActiveCommandTests : IDisposable
         Assert.False(File.Exists(Path.Combine(output, ActiveCommand.JournalFile))); // the simulation keeps no journal
     }
 
+    [Fact]
+    public void TheKnnSearchIsChosenReportedAndPartOfTheJournal()
+    {
+        string approximate = PathOf("knn-approximate"), exact = PathOf("knn-exact");
+        string[] common = ["active", "--demo", "digits", "--kernel", "knn", "--rounds", "2", "--batch", "3", "--engine", "cpu"];
+
+        var (code, _, stderr) = Run([.. common, "--knn-search", "approximate", "--out", approximate]);
+        Assert.True(code == ExitCodes.Success, stderr);
+        Assert.Contains("knn graph by NN-descent (approximate): recall", stderr);
+        using (var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(approximate, "report.json"))))
+        {
+            var settings = report.RootElement.GetProperty("settings");
+            Assert.Equal("approximate", settings.GetProperty("knn_search").GetString());
+            Assert.InRange(settings.GetProperty("knn_recall").GetDouble(), 0.9, 1.0); // 330 rows: NN-descent's lists are nearly whole
+            Assert.Equal(330, settings.GetProperty("knn_recall_sample").GetInt32());
+        }
+
+        (code, _, stderr) = Run([.. common, "--out", exact]);
+        Assert.True(code == ExitCodes.Success, stderr);
+        Assert.DoesNotContain("NN-descent", stderr);
+        using (var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(exact, "report.json"))))
+            Assert.Equal("exact", report.RootElement.GetProperty("settings").GetProperty("knn_search").GetString()); // auto at 330 rows
+
+        // A session journaled with one search is not resumed with another.
+        string team = PathOf("knn-team");
+        (code, _, stderr) = Run([.. common, "--oracle", "file", "--knn-search", "exact", "--out", team]);
+        Assert.True(code == ExitCodes.Success, stderr);
+        (code, _, stderr) = Run([.. common, "--oracle", "file", "--knn-search", "approximate", "--out", team, "--resume"]);
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Contains("knn_search: the journal has exact, this run approximate", stderr);
+    }
+
     [Theory]
     [InlineData("no data", "The 'data' parameter must be given (--data X --labels y), or use --demo digits", "active", "--out", "OUT")]
     [InlineData("demo and data", "The 'data' parameter must be left out with --demo digits", "active", "--demo", "digits", "--data", "X.csv", "--out", "OUT")]
@@ -161,6 +193,7 @@ public sealed class ActiveCommandTests : IDisposable
     [InlineData("resume truth", "The 'resume' parameter must be used with --oracle terminal or file", "active", "--demo", "digits", "--resume", "--out", "OUT")]
     [InlineData("resume nothing", "no journal to resume from", "active", "--demo", "digits", "--oracle", "file", "--resume", "--out", "OUT")]
     [InlineData("gamma", "The 'gamma' parameter must be a float in the range (0, inf)", "active", "--demo", "digits", "--gamma", "-1", "--out", "OUT")]
+    [InlineData("knn search", "Argument 'nearest' not recognized. Must be one of:", "active", "--demo", "digits", "--knn-search", "nearest", "--out", "OUT")]
     public void BadArgumentsExitWithTwoAndSayWhatIsAllowed(string why, string message, params string[] args)
     {
         NpyWriter.Write(PathOf("X.npy"), new double[12], 2, 6);

@@ -134,6 +134,9 @@ public sealed class ActiveLearner : IDisposable
     /// <summary>Rows the oracle skipped: they stay unlabeled and are not asked again.</summary>
     public IReadOnlyCollection<int> Skipped => _skipped;
 
+    /// <summary>How the knn graph was searched, once the first round has built it (null before, and for rbf).</summary>
+    public KnnSearchReport? KnnSearchReport => _graph?.KnnSearchReport;
+
     /// <summary>
     /// Runs the session. With <paramref name="replay"/> (the rounds of a journal), each journaled round keeps its
     /// journaled picks and answers and the oracle is asked only for what is missing; <paramref name="log"/> receives
