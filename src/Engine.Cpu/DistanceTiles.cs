@@ -116,118 +116,106 @@ internal static class DistanceKernel
         ref T panels = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(columns.Panels), (nint)firstColumn * dims);
         ref T columnNorms = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(columns.Norms), firstColumn);
         if (columns.Lanes == Vector512<T>.Count)
-            FourRows512(ref Unsafe.Add(ref rows, (nint)firstQuery * dims), ref Unsafe.Add(ref rows, (nint)r1 * dims),
+            FourRows<Width512<T>, Vector512<T>, T>(ref Unsafe.Add(ref rows, (nint)firstQuery * dims), ref Unsafe.Add(ref rows, (nint)r1 * dims),
                 ref Unsafe.Add(ref rows, (nint)r2 * dims), ref Unsafe.Add(ref rows, (nint)r3 * dims),
                 queryNorms[firstQuery], queryNorms[r1], queryNorms[r2], queryNorms[r3],
                 ref panels, ref columnNorms, tileColumns, dims, ref MemoryMarshal.GetReference(output), stride);
         else
-            FourRows256(ref Unsafe.Add(ref rows, (nint)firstQuery * dims), ref Unsafe.Add(ref rows, (nint)r1 * dims),
+            FourRows<Width256<T>, Vector256<T>, T>(ref Unsafe.Add(ref rows, (nint)firstQuery * dims), ref Unsafe.Add(ref rows, (nint)r1 * dims),
                 ref Unsafe.Add(ref rows, (nint)r2 * dims), ref Unsafe.Add(ref rows, (nint)r3 * dims),
                 queryNorms[firstQuery], queryNorms[r1], queryNorms[r2], queryNorms[r3],
                 ref panels, ref columnNorms, tileColumns, dims, ref MemoryMarshal.GetReference(output), stride);
     }
 
     /// <summary>
-    /// The Vector256 loop: rows <paramref name="x0"/>..<paramref name="x3"/> (squared norms n0..n3) against
-    /// <paramref name="columns"/> columns packed in panels of Vector256 width from <paramref name="panels"/>
+    /// The loop, in vectors of <typeparamref name="TWidth"/>: rows <paramref name="x0"/>..<paramref name="x3"/> (squared
+    /// norms n0..n3) against <paramref name="columns"/> columns packed in panels of that width from <paramref name="panels"/>
     /// (their squared norms from <paramref name="columnNorms"/>); row r's distances go to output + r stride.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void FourRows256<T>(ref T x0, ref T x1, ref T x2, ref T x3, T n0, T n1, T n2, T n3,
+    internal static void FourRows<TWidth, TVector, T>(ref T x0, ref T x1, ref T x2, ref T x3, T n0, T n1, T n2, T n3,
         ref T panels, ref T columnNorms, int columns, int dims, ref T output, int stride)
-        where T : unmanaged, IFloatingPointIeee754<T>
+        where TWidth : struct, IVectorWidth<TVector, T> where TVector : struct where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int lanes = Vector256<T>.Count;
-        var norm0 = Vector256.Create(n0);
-        var norm1 = Vector256.Create(n1);
-        var norm2 = Vector256.Create(n2);
-        var norm3 = Vector256.Create(n3);
+        int lanes = TWidth.Count;
+        var norm0 = TWidth.Broadcast(n0);
+        var norm1 = TWidth.Broadcast(n1);
+        var norm2 = TWidth.Broadcast(n2);
+        var norm3 = TWidth.Broadcast(n3);
         for (int j = 0; j < columns; j += 2 * lanes)
         {
             ref T p0 = ref Unsafe.Add(ref panels, (nint)j * dims);
             ref T p1 = ref Unsafe.Add(ref p0, (nint)lanes * dims);
-            Vector256<T> a00 = default, a01 = default, a10 = default, a11 = default;
-            Vector256<T> a20 = default, a21 = default, a30 = default, a31 = default;
+            TVector a00 = default, a01 = default, a10 = default, a11 = default;
+            TVector a20 = default, a21 = default, a30 = default, a31 = default;
             for (int k = 0; k < dims; k++)
             {
-                var c0 = Vector256.LoadUnsafe(ref p0, (nuint)(k * lanes));
-                var c1 = Vector256.LoadUnsafe(ref p1, (nuint)(k * lanes));
-                var b0 = Vector256.Create(Unsafe.Add(ref x0, k));
-                var b1 = Vector256.Create(Unsafe.Add(ref x1, k));
-                var b2 = Vector256.Create(Unsafe.Add(ref x2, k));
-                var b3 = Vector256.Create(Unsafe.Add(ref x3, k));
-                a00 = Simd.MultiplyAdd(b0, c0, a00); a01 = Simd.MultiplyAdd(b0, c1, a01);
-                a10 = Simd.MultiplyAdd(b1, c0, a10); a11 = Simd.MultiplyAdd(b1, c1, a11);
-                a20 = Simd.MultiplyAdd(b2, c0, a20); a21 = Simd.MultiplyAdd(b2, c1, a21);
-                a30 = Simd.MultiplyAdd(b3, c0, a30); a31 = Simd.MultiplyAdd(b3, c1, a31);
+                var c0 = TWidth.Load(ref p0, (nuint)(k * lanes));
+                var c1 = TWidth.Load(ref p1, (nuint)(k * lanes));
+                var b0 = TWidth.Broadcast(Unsafe.Add(ref x0, k));
+                var b1 = TWidth.Broadcast(Unsafe.Add(ref x1, k));
+                var b2 = TWidth.Broadcast(Unsafe.Add(ref x2, k));
+                var b3 = TWidth.Broadcast(Unsafe.Add(ref x3, k));
+                a00 = TWidth.MultiplyAdd(b0, c0, a00); a01 = TWidth.MultiplyAdd(b0, c1, a01);
+                a10 = TWidth.MultiplyAdd(b1, c0, a10); a11 = TWidth.MultiplyAdd(b1, c1, a11);
+                a20 = TWidth.MultiplyAdd(b2, c0, a20); a21 = TWidth.MultiplyAdd(b2, c1, a21);
+                a30 = TWidth.MultiplyAdd(b3, c0, a30); a31 = TWidth.MultiplyAdd(b3, c1, a31);
             }
-            var cn0 = Vector256.LoadUnsafe(ref columnNorms, (nuint)j);
-            var cn1 = Vector256.LoadUnsafe(ref columnNorms, (nuint)(j + lanes));
+            var cn0 = TWidth.Load(ref columnNorms, (nuint)j);
+            var cn1 = TWidth.Load(ref columnNorms, (nuint)(j + lanes));
             ref T o = ref Unsafe.Add(ref output, j);
-            Store(ref o, norm0, cn0, cn1, a00, a01, lanes);
-            Store(ref Unsafe.Add(ref o, stride), norm1, cn0, cn1, a10, a11, lanes);
-            Store(ref Unsafe.Add(ref o, 2 * stride), norm2, cn0, cn1, a20, a21, lanes);
-            Store(ref Unsafe.Add(ref o, 3 * stride), norm3, cn0, cn1, a30, a31, lanes);
+            Store<TWidth, TVector, T>(ref o, norm0, cn0, cn1, a00, a01);
+            Store<TWidth, TVector, T>(ref Unsafe.Add(ref o, stride), norm1, cn0, cn1, a10, a11);
+            Store<TWidth, TVector, T>(ref Unsafe.Add(ref o, 2 * stride), norm2, cn0, cn1, a20, a21);
+            Store<TWidth, TVector, T>(ref Unsafe.Add(ref o, 3 * stride), norm3, cn0, cn1, a30, a31);
         }
     }
 
-    /// <summary>The same loop as <see cref="FourRows256{T}"/> on Vector512 panels.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void FourRows512<T>(ref T x0, ref T x1, ref T x2, ref T x3, T n0, T n1, T n2, T n3,
-        ref T panels, ref T columnNorms, int columns, int dims, ref T output, int stride)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        int lanes = Vector512<T>.Count;
-        var norm0 = Vector512.Create(n0);
-        var norm1 = Vector512.Create(n1);
-        var norm2 = Vector512.Create(n2);
-        var norm3 = Vector512.Create(n3);
-        for (int j = 0; j < columns; j += 2 * lanes)
-        {
-            ref T p0 = ref Unsafe.Add(ref panels, (nint)j * dims);
-            ref T p1 = ref Unsafe.Add(ref p0, (nint)lanes * dims);
-            Vector512<T> a00 = default, a01 = default, a10 = default, a11 = default;
-            Vector512<T> a20 = default, a21 = default, a30 = default, a31 = default;
-            for (int k = 0; k < dims; k++)
-            {
-                var c0 = Vector512.LoadUnsafe(ref p0, (nuint)(k * lanes));
-                var c1 = Vector512.LoadUnsafe(ref p1, (nuint)(k * lanes));
-                var b0 = Vector512.Create(Unsafe.Add(ref x0, k));
-                var b1 = Vector512.Create(Unsafe.Add(ref x1, k));
-                var b2 = Vector512.Create(Unsafe.Add(ref x2, k));
-                var b3 = Vector512.Create(Unsafe.Add(ref x3, k));
-                a00 = Simd.MultiplyAdd(b0, c0, a00); a01 = Simd.MultiplyAdd(b0, c1, a01);
-                a10 = Simd.MultiplyAdd(b1, c0, a10); a11 = Simd.MultiplyAdd(b1, c1, a11);
-                a20 = Simd.MultiplyAdd(b2, c0, a20); a21 = Simd.MultiplyAdd(b2, c1, a21);
-                a30 = Simd.MultiplyAdd(b3, c0, a30); a31 = Simd.MultiplyAdd(b3, c1, a31);
-            }
-            var cn0 = Vector512.LoadUnsafe(ref columnNorms, (nuint)j);
-            var cn1 = Vector512.LoadUnsafe(ref columnNorms, (nuint)(j + lanes));
-            ref T o = ref Unsafe.Add(ref output, j);
-            Store(ref o, norm0, cn0, cn1, a00, a01, lanes);
-            Store(ref Unsafe.Add(ref o, stride), norm1, cn0, cn1, a10, a11, lanes);
-            Store(ref Unsafe.Add(ref o, 2 * stride), norm2, cn0, cn1, a20, a21, lanes);
-            Store(ref Unsafe.Add(ref o, 3 * stride), norm3, cn0, cn1, a30, a31, lanes);
-        }
-    }
-
+    /// <summary>|q|^2 + |c|^2 - 2 q.c, clamped at 0, for two vectors of columns.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store<T>(ref T destination, Vector256<T> queryNorm, Vector256<T> norms0, Vector256<T> norms1,
-        Vector256<T> dot0, Vector256<T> dot1, int lanes)
-        where T : unmanaged, IFloatingPointIeee754<T>
+    private static void Store<TWidth, TVector, T>(ref T destination, TVector queryNorm, TVector norms0, TVector norms1, TVector dot0, TVector dot1)
+        where TWidth : struct, IVectorWidth<TVector, T> where TVector : struct where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var minusTwo = Vector256.Create(T.CreateTruncating(-2));
-        Vector256.MaxNative(Simd.MultiplyAdd(minusTwo, dot0, queryNorm + norms0), Vector256<T>.Zero).StoreUnsafe(ref destination);
-        Vector256.MaxNative(Simd.MultiplyAdd(minusTwo, dot1, queryNorm + norms1), Vector256<T>.Zero).StoreUnsafe(ref destination, (nuint)lanes);
+        var minusTwo = TWidth.Broadcast(T.CreateTruncating(-2));
+        TWidth.Store(TWidth.ClampedAtZero(TWidth.MultiplyAdd(minusTwo, dot0, TWidth.Add(queryNorm, norms0))), ref destination, 0);
+        TWidth.Store(TWidth.ClampedAtZero(TWidth.MultiplyAdd(minusTwo, dot1, TWidth.Add(queryNorm, norms1))), ref destination, (nuint)TWidth.Count);
     }
+}
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store<T>(ref T destination, Vector512<T> queryNorm, Vector512<T> norms0, Vector512<T> norms1,
-        Vector512<T> dot0, Vector512<T> dot1, int lanes)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var minusTwo = Vector512.Create(T.CreateTruncating(-2));
-        Vector512.MaxNative(Simd.MultiplyAdd(minusTwo, dot0, queryNorm + norms0), Vector512<T>.Zero).StoreUnsafe(ref destination);
-        Vector512.MaxNative(Simd.MultiplyAdd(minusTwo, dot1, queryNorm + norms1), Vector512<T>.Zero).StoreUnsafe(ref destination, (nuint)lanes);
-    }
+/// <summary>
+/// The vector operations of <see cref="DistanceKernel"/>, for one vector width: the kernel is written once and compiled
+/// for each width (the JIT specialises generic code over structs and inlines these).
+/// </summary>
+internal interface IVectorWidth<TVector, T> where TVector : struct where T : unmanaged, IFloatingPointIeee754<T>
+{
+    static abstract int Count { get; }
+    static abstract TVector Broadcast(T value);
+    static abstract TVector Load(ref T source, nuint offset);
+    static abstract void Store(TVector value, ref T destination, nuint offset);
+    static abstract TVector MultiplyAdd(TVector a, TVector b, TVector addend);
+    static abstract TVector Add(TVector a, TVector b);
+    /// <summary>max(v, 0) by one vmaxps/vmaxpd (the values are never NaN).</summary>
+    static abstract TVector ClampedAtZero(TVector v);
+}
+
+internal readonly struct Width256<T> : IVectorWidth<Vector256<T>, T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public static int Count => Vector256<T>.Count;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> Broadcast(T value) => Vector256.Create(value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> Load(ref T source, nuint offset) => Vector256.LoadUnsafe(ref source, offset);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vector256<T> value, ref T destination, nuint offset) => value.StoreUnsafe(ref destination, offset);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> MultiplyAdd(Vector256<T> a, Vector256<T> b, Vector256<T> addend) => Simd.MultiplyAdd(a, b, addend);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> Add(Vector256<T> a, Vector256<T> b) => a + b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> ClampedAtZero(Vector256<T> v) => Vector256.MaxNative(v, Vector256<T>.Zero);
+}
+
+internal readonly struct Width512<T> : IVectorWidth<Vector512<T>, T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public static int Count => Vector512<T>.Count;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Broadcast(T value) => Vector512.Create(value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Load(ref T source, nuint offset) => Vector512.LoadUnsafe(ref source, offset);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vector512<T> value, ref T destination, nuint offset) => value.StoreUnsafe(ref destination, offset);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> MultiplyAdd(Vector512<T> a, Vector512<T> b, Vector512<T> addend) => Simd.MultiplyAdd(a, b, addend);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Add(Vector512<T> a, Vector512<T> b) => a + b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> ClampedAtZero(Vector512<T> v) => Vector512.MaxNative(v, Vector512<T>.Zero);
 }

@@ -224,7 +224,7 @@ internal static class NnDescent
 
     /// <summary>
     /// The squared distances of every candidate to every new one, |c|^2 + |f|^2 - 2 c.f clamped at 0, by the exact search's
-    /// micro-kernel (<see cref="DistanceKernel.FourRows256"/>): the new rows packed as panels, four candidates at a time from
+    /// micro-kernel (<see cref="DistanceKernel.FourRows{TWidth, TVector, T}"/> in Vector256): the new rows packed as panels, four candidates at a time from
     /// the row-major copy. Vector256 panels whatever the CPU: a list's few new rows would leave most of a Vector512 panel
     /// pair empty. Row j of the output holds candidate j's distances to the new rows (<paramref name="width"/> of them with
     /// the padding).
@@ -241,7 +241,7 @@ internal static class NnDescent
         {
             int real = Math.Min(DistanceKernel.QueryRowsPerStep, candidates.Length - c) - 1;
             int r0 = candidates[c], r1 = candidates[c + Math.Min(1, real)], r2 = candidates[c + Math.Min(2, real)], r3 = candidates[c + Math.Min(3, real)];
-            DistanceKernel.FourRows256(ref Unsafe.Add(ref origin, (nint)r0 * d), ref Unsafe.Add(ref origin, (nint)r1 * d),
+            DistanceKernel.FourRows<Width256<T>, Vector256<T>, T>(ref Unsafe.Add(ref origin, (nint)r0 * d), ref Unsafe.Add(ref origin, (nint)r1 * d),
                 ref Unsafe.Add(ref origin, (nint)r2 * d), ref Unsafe.Add(ref origin, (nint)r3 * d),
                 points.Norms[r0], points.Norms[r1], points.Norms[r2], points.Norms[r3],
                 ref panels, ref freshNorms, width, d, ref Unsafe.Add(ref output, (nint)c * width), width);
