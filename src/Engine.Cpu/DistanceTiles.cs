@@ -148,10 +148,13 @@ internal static class DistanceKernel
             ref T p1 = ref Unsafe.Add(ref p0, (nint)lanes * dims);
             TVector a00 = default, a01 = default, a10 = default, a11 = default;
             TVector a20 = default, a21 = default, a30 = default, a31 = default;
-            for (int k = 0; k < dims; k++)
+            // nint counters and a running panel offset: no sign extensions or multiplies in the loop, whose 18
+            // instructions must issue in the 4 cycles the eight Vector256 FMAs take.
+            nuint offset = 0;
+            for (nint k = 0; k < dims; k++, offset += (nuint)lanes)
             {
-                var c0 = TWidth.Load(ref p0, (nuint)(k * lanes));
-                var c1 = TWidth.Load(ref p1, (nuint)(k * lanes));
+                var c0 = TWidth.Load(ref p0, offset);
+                var c1 = TWidth.Load(ref p1, offset);
                 var b0 = TWidth.Broadcast(Unsafe.Add(ref x0, k));
                 var b1 = TWidth.Broadcast(Unsafe.Add(ref x1, k));
                 var b2 = TWidth.Broadcast(Unsafe.Add(ref x2, k));
