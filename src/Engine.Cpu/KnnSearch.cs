@@ -1,4 +1,6 @@
 using System.Numerics;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace GpuSpread.Engine.Cpu;
 
@@ -109,45 +111,52 @@ internal static class KnnSearch
         return true;
     }
 
-    /// <summary>Inserts a tile's distances into the sorted candidate list (distance, then original index).</summary>
+    /// <summary>
+    /// Inserts a tile's distances into the sorted candidate list (distance, then original index). Most distances are
+    /// beyond the list's last entry once the nearest tiles are done: a vector compare finds the few that are not.
+    /// </summary>
     private static void Merge<T>(ReadOnlySpan<T> distances, ReadOnlySpan<int> originalIndex, Span<T> bestDistance, Span<int> bestIndex)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int last = bestDistance.Length - 1;
-        for (int j = 0; j < distances.Length; j++)
+        int lanes = Vector256<T>.Count, j = 0;
+        ref T first = ref MemoryMarshal.GetReference(distances);
+        for (; j + lanes <= distances.Length; j += lanes)
         {
-            T distance = distances[j];
-            if (distance > bestDistance[last]) continue;
-            int index = originalIndex[j];
-            if (distance == bestDistance[last] && index > bestIndex[last]) continue;
-            int position = last;
-            while (position > 0 && (bestDistance[position - 1] > distance
-                                    || (bestDistance[position - 1] == distance && bestIndex[position - 1] > index)))
+            // The last entry only falls as candidates go in, so this mask holds every distance that can still enter.
+            uint bits = Vector256.LessThanOrEqual(Vector256.LoadUnsafe(ref first, (nuint)j), Vector256.Create(bestDistance[^1]))
+                .ExtractMostSignificantBits();
+            for (; bits != 0; bits &= bits - 1)
             {
-                bestDistance[position] = bestDistance[position - 1];
-                bestIndex[position] = bestIndex[position - 1];
-                position--;
+                int column = j + BitOperations.TrailingZeroCount(bits);
+                Insert(distances[column], originalIndex[column], bestDistance, bestIndex);
             }
-            bestDistance[position] = distance;
-            bestIndex[position] = index;
         }
+        for (; j < distances.Length; j++) Insert(distances[j], originalIndex[j], bestDistance, bestIndex);
+    }
+
+    private static void Insert<T>(T distance, int index, Span<T> bestDistance, Span<int> bestIndex)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int last = bestDistance.Length - 1;
+        if (distance > bestDistance[last]) return;
+        if (distance == bestDistance[last] && index > bestIndex[last]) return;
+        int position = last;
+        while (position > 0 && (bestDistance[position - 1] > distance
+                                || (bestDistance[position - 1] == distance && bestIndex[position - 1] > index)))
+        {
+            bestDistance[position] = bestDistance[position - 1];
+            bestIndex[position] = bestIndex[position - 1];
+            position--;
+        }
+        bestDistance[position] = distance;
+        bestIndex[position] = index;
     }
 
     /// <summary>Re-ranks the candidates (original indices) by exact float64 distance (ties: lower index) and keeps the first result.Length.</summary>
     public static void Refine(FeatureMatrix columns, FeatureMatrix queries, int query, Span<int> candidates, Span<int> result)
     {
         Span<double> exact = stackalloc double[candidates.Length];
-        for (int c = 0; c < candidates.Length; c++)
-        {
-            double sum = 0;
-            int column = candidates[c];
-            for (int f = 0; f < columns.Cols; f++)
-            {
-                double difference = queries[query, f] - columns[column, f];
-                sum += difference * difference;
-            }
-            exact[c] = sum;
-        }
+        for (int c = 0; c < candidates.Length; c++) exact[c] = ExactSquaredDistance(queries, query, columns, candidates[c]);
         Span<int> order = stackalloc int[candidates.Length];
         for (int c = 0; c < order.Length; c++) order[c] = c;
         for (int a = 1; a < order.Length; a++)
@@ -162,6 +171,31 @@ internal static class KnnSearch
             order[b] = current;
         }
         for (int t = 0; t < result.Length; t++) result[t] = candidates[order[t]];
+    }
+
+    /// <summary>The float64 squared distance of two rows, summed in feature order, whatever precision each matrix holds.</summary>
+    private static double ExactSquaredDistance(FeatureMatrix left, int leftRow, FeatureMatrix right, int rightRow)
+    {
+        int d = left.Cols;
+        return (left.Single, right.Single) switch
+        {
+            ({ } l, { } r) => Sum<float, float>(l.AsSpan(leftRow * d, d), r.AsSpan(rightRow * d, d)),
+            ({ } l, null) => Sum<float, double>(l.AsSpan(leftRow * d, d), right.Double.AsSpan(rightRow * d, d)),
+            (null, { } r) => Sum<double, float>(left.Double.AsSpan(leftRow * d, d), r.AsSpan(rightRow * d, d)),
+            _ => Sum<double, double>(left.Double.AsSpan(leftRow * d, d), right.Double.AsSpan(rightRow * d, d)),
+        };
+
+        static double Sum<TLeft, TRight>(ReadOnlySpan<TLeft> x, ReadOnlySpan<TRight> y)
+            where TLeft : unmanaged, INumberBase<TLeft> where TRight : unmanaged, INumberBase<TRight>
+        {
+            double sum = 0;
+            for (int f = 0; f < x.Length; f++)
+            {
+                double difference = double.CreateTruncating(x[f]) - double.CreateTruncating(y[f]);
+                sum += difference * difference;
+            }
+            return sum;
+        }
     }
 
     private static bool Before(ReadOnlySpan<double> exact, ReadOnlySpan<int> index, int x, int y)

@@ -181,5 +181,40 @@ public class PropertyTests(ITestOutputHelper output)
                 }
     }
 
+    /// <summary>
+    /// Groups of identical rows, shuffled: more rows tie at distance 0 than the search keeps candidates, so the
+    /// candidate lists fill with ties and each later tie must still displace a higher index, whatever order the
+    /// tiles and the spatial order bring them in.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Engines))]
+    public void KnnTiesAmongDuplicatesGoToTheLowerIndex(string engineName)
+    {
+        const int groups = 3, copies = 19, n = groups * copies, classes = 3;
+        using var engine = TestData.CreateEngine(engineName);
+        foreach (int seed in new[] { 1, 2, 3 })
+        {
+            var random = new Random(seed);
+            var group = Enumerable.Range(0, n).Select(i => i % groups).OrderBy(_ => random.Next()).ToArray();
+            var x = new double[n, 3];
+            for (int i = 0; i < n; i++)
+            {
+                x[i, 0] = group[i];
+                x[i, 1] = 0.5 * group[i] * group[i];
+                x[i, 2] = -group[i];
+            }
+            var labels = Enumerable.Repeat(-1, n).ToArray();
+            for (int c = 0; c < classes; c++) labels[Array.IndexOf(group, c)] = c;
+            foreach (int k in new[] { 3, 7, 12 })
+            {
+                var options = OptionsFor(DiffusionModel.Spreading, AffinityKernel.Knn) with { NNeighbors = k, RowTile = 5, ColumnTile = 17 };
+                var expected = DenseReference.Fit(x, labels, classes, options);
+                var actual = TestData.Fit(engine, x, labels, classes, options);
+                double difference = TestData.MaxDifference(actual.Distributions, expected.Distributions);
+                Assert.True(difference < 1e-9, $"seed {seed}, k={k}: differs from the reference by {difference:E3}");
+            }
+        }
+    }
+
     public static TheoryData<string> Engines => TestData.Engines;
 }
