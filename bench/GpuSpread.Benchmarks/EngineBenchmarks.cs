@@ -1,12 +1,14 @@
 using BenchmarkDotNet.Attributes;
 using GpuSpread.Engine.Cpu;
+using GpuSpread.Engine.Gpu;
 
 namespace GpuSpread.Benchmarks;
 
 /// <summary>
 /// The engine's stages on the benchmark data, set-up outside the timing: the rbf affinity stage (spatial order,
 /// tile bounds and the degree pass), the exact knn graph, and one spreading iteration on a built rbf graph.
-/// [Params] over engine and size; the CPU engine is the baseline the GPU engine will be compared with.
+/// Parameters: the engine (the CPU engine, the baseline, and the GPU engine where a CUDA or OpenCL GPU is found: the
+/// simulator is too slow for these sizes) and the number of rows.
 /// </summary>
 [MemoryDiagnoser]
 public class EngineBenchmarks
@@ -17,8 +19,18 @@ public class EngineBenchmarks
     private IAffinityGraph _rbfGraph = null!;
     private readonly DiffusionOptions _options = DiffusionOptions.Spreading();
 
-    [Params("cpu")]
+    [ParamsSource(nameof(Engines))]
     public string Engine { get; set; } = "cpu";
+
+    public static IEnumerable<string> Engines()
+    {
+        yield return "cpu";
+        if (GpuEngine.TryCreate(out var gpu, out _))
+        {
+            gpu.Dispose();
+            yield return "gpu";
+        }
+    }
 
     [Params(5000, 20000)]
     public int N { get; set; }
@@ -29,6 +41,7 @@ public class EngineBenchmarks
         _engine = Engine switch
         {
             "cpu" => new CpuEngine(),
+            "gpu" => GpuEngine.Create(),
             _ => throw new ArgumentException($"unknown engine {Engine}"),
         };
         (_features, _classIndex) = Data.Synthetic(N);
