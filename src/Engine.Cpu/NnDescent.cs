@@ -224,10 +224,10 @@ internal static class NnDescent
 
     /// <summary>
     /// The squared distances of every candidate to every new one, |c|^2 + |f|^2 - 2 c.f clamped at 0, by the exact search's
-    /// micro-kernel (<see cref="DistanceKernel.FourRows{TWidth, TVector, T}"/> in Vector256): the new rows packed as panels, four candidates at a time from
-    /// the row-major copy. Vector256 panels whatever the CPU: a list's few new rows would leave most of a Vector512 panel
-    /// pair empty. Row j of the output holds candidate j's distances to the new rows (<paramref name="width"/> of them with
-    /// the padding).
+    /// micro-kernel (<see cref="DistanceKernel.FourRows{TWidth, TVector, T}"/>): the new rows packed as panels, four
+    /// candidates at a time from the row-major copy. Vector256 panels whatever the CPU: a list's few new rows would leave
+    /// most of a Vector512 panel pair empty. Row j of the output holds candidate j's distances to the new rows
+    /// (<paramref name="width"/> of them with the padding).
     /// </summary>
     internal static void CandidateDistances<T>(Points<T> points, ReadOnlySpan<int> candidates, JoinScratch<T> scratch, int width)
         where T : unmanaged, IFloatingPointIeee754<T>
