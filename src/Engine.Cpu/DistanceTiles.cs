@@ -113,18 +113,18 @@ internal static class DistanceKernel
         int r2 = firstQuery + Math.Min(2, queryCount - 1);
         int r3 = firstQuery + Math.Min(3, queryCount - 1);
         ref T rows = ref MemoryMarshal.GetArrayDataReference(queries);
+        ref T x0 = ref Unsafe.Add(ref rows, (nint)firstQuery * dims);
+        ref T x1 = ref Unsafe.Add(ref rows, (nint)r1 * dims);
+        ref T x2 = ref Unsafe.Add(ref rows, (nint)r2 * dims);
+        ref T x3 = ref Unsafe.Add(ref rows, (nint)r3 * dims);
+        T n0 = queryNorms[firstQuery], n1 = queryNorms[r1], n2 = queryNorms[r2], n3 = queryNorms[r3];
         ref T panels = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(columns.Panels), (nint)firstColumn * dims);
         ref T columnNorms = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(columns.Norms), firstColumn);
+        ref T o = ref MemoryMarshal.GetReference(output);
         if (columns.Lanes == Vector512<T>.Count)
-            FourRows<Width512<T>, Vector512<T>, T>(ref Unsafe.Add(ref rows, (nint)firstQuery * dims), ref Unsafe.Add(ref rows, (nint)r1 * dims),
-                ref Unsafe.Add(ref rows, (nint)r2 * dims), ref Unsafe.Add(ref rows, (nint)r3 * dims),
-                queryNorms[firstQuery], queryNorms[r1], queryNorms[r2], queryNorms[r3],
-                ref panels, ref columnNorms, tileColumns, dims, ref MemoryMarshal.GetReference(output), stride);
+            FourRows<Width512<T>, Vector512<T>, T>(ref x0, ref x1, ref x2, ref x3, n0, n1, n2, n3, ref panels, ref columnNorms, tileColumns, dims, ref o, stride);
         else
-            FourRows<Width256<T>, Vector256<T>, T>(ref Unsafe.Add(ref rows, (nint)firstQuery * dims), ref Unsafe.Add(ref rows, (nint)r1 * dims),
-                ref Unsafe.Add(ref rows, (nint)r2 * dims), ref Unsafe.Add(ref rows, (nint)r3 * dims),
-                queryNorms[firstQuery], queryNorms[r1], queryNorms[r2], queryNorms[r3],
-                ref panels, ref columnNorms, tileColumns, dims, ref MemoryMarshal.GetReference(output), stride);
+            FourRows<Width256<T>, Vector256<T>, T>(ref x0, ref x1, ref x2, ref x3, n0, n1, n2, n3, ref panels, ref columnNorms, tileColumns, dims, ref o, stride);
     }
 
     /// <summary>
@@ -148,7 +148,7 @@ internal static class DistanceKernel
             ref T p1 = ref Unsafe.Add(ref p0, (nint)lanes * dims);
             TVector a00 = default, a01 = default, a10 = default, a11 = default;
             TVector a20 = default, a21 = default, a30 = default, a31 = default;
-            // nint counters and a running panel offset: no sign extensions or multiplies in the loop, whose 18
+            // nint counters and a running panel offset: no sign extensions or multiplies in the loop, whose 17
             // instructions must issue in the 4 cycles the eight Vector256 FMAs take.
             nuint offset = 0;
             for (nint k = 0; k < dims; k++, offset += (nuint)lanes)
