@@ -28,13 +28,13 @@ internal static class KnnGraphTiming
         if (which != "approximate")
         {
             var clock = Stopwatch.StartNew();
-            exact = GraphKnn.Find<float>(features, new DiffusionOptions { KnnSearch = KnnSearchMethod.Exact }, k, null, default).Neighbours;
+            exact = GraphKnn.Find<float>(features, new DiffusionOptions(), KnnSearchMethod.Exact, k, null, default).Neighbours;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"exact: {clock.Elapsed.TotalSeconds:F2} s"));
         }
         if (which != "exact")
         {
             var clock = Stopwatch.StartNew();
-            var found = GraphKnn.Find<float>(features, new DiffusionOptions { KnnSearch = KnnSearchMethod.Approximate }, k, null, default);
+            var found = GraphKnn.Find<float>(features, new DiffusionOptions(), KnnSearchMethod.Approximate, k, null, default);
             double seconds = clock.Elapsed.TotalSeconds;
             string whole = exact is null ? "" : string.Create(CultureInfo.InvariantCulture, $", recall over every row {Recall(exact, found.Neighbours, k):F4}");
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

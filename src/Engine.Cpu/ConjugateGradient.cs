@@ -9,9 +9,8 @@ namespace GpuSpread.Engine.Cpu;
 /// sums of W with its unit diagonal, which cancels), whose solution is the loop's fixed point (the row
 /// normalisation leaves it unchanged), labeled rows staying Y0.</item>
 /// </list>
-/// Stops when every class's residual is below tol times its right-hand side (2-norms); n_iter counts the
-/// passes over the graph. At alpha = 0.99 the fixed-point loop needs about 690 passes for tol 1e-3; CG's
-/// count grows with the square root of the condition number (1 + alpha) / (1 - alpha) instead.
+/// The method is <see cref="ConjugateGradientMethod"/>'s; n_iter counts the passes over the graph. The fixed-point
+/// loop's passes grow with the condition number (1 + alpha) / (1 - alpha), CG's with its square root.
 /// </summary>
 internal static class ConjugateGradient
 {
@@ -19,77 +18,12 @@ internal static class ConjugateGradient
         IProgress<StageProgress>? progress, CancellationToken cancellation)
     {
         var system = new LinearSystem(op, classIndex.ToArray(), classes, options, cancellation);
-        int width = system.Width;
-        int length = op.PaddedRows * width;
-        var x = new double[length];
-        var r = (double[])system.RightHandSide.Clone();
-        var p = (double[])r.Clone();
-        var ap = new double[length];
-        var bNorm = ColumnDots(r, r, system);
-        var rs = (double[])bNorm.Clone();
-        double tolerance = options.Tol;
-        int iterations = 0;
-        bool converged = false;
-        while (true)
-        {
-            double worst = WorstRelativeResidual(rs, bNorm);
-            progress?.Report(new StageProgress("cg", iterations, options.MaxIter, worst));
-            if (worst <= tolerance)
-            {
-                converged = true;
-                break;
-            }
-            if (iterations == options.MaxIter) break;
-            system.Multiply(p, ap);
-            iterations++;
-            var pAp = ColumnDots(p, ap, system);
-            var step = new double[classes];
-            for (int c = 0; c < classes; c++) step[c] = pAp[c] > 0 ? rs[c] / pAp[c] : 0;
-            for (int i = 0; i < op.Rows; i++)
-                for (int c = 0; c < classes; c++)
-                {
-                    long at = (long)i * width + c;
-                    x[at] += step[c] * p[at];
-                    r[at] -= step[c] * ap[at];
-                }
-            var rsNext = ColumnDots(r, r, system);
-            for (int i = 0; i < op.Rows; i++)
-                for (int c = 0; c < classes; c++)
-                {
-                    long at = (long)i * width + c;
-                    p[at] = r[at] + (rs[c] > 0 ? rsNext[c] / rs[c] : 0) * p[at];
-                }
-            rs = rsNext;
-        }
-        return new DiffusionResult(system.Distributions(x), op.Rows, classes, iterations, converged);
-    }
-
-    private static double WorstRelativeResidual(double[] residualSquares, double[] rightHandSideSquares)
-    {
-        double worst = 0;
-        for (int c = 0; c < residualSquares.Length; c++)
-            if (rightHandSideSquares[c] > 0) worst = Math.Max(worst, Math.Sqrt(residualSquares[c] / rightHandSideSquares[c]));
-        return worst;
-    }
-
-    /// <summary>Per class, the dot product of two n x width matrices over the unknown rows.</summary>
-    private static double[] ColumnDots(double[] a, double[] b, LinearSystem system)
-    {
-        var sums = new double[system.Classes];
-        for (int i = 0; i < system.Rows; i++)
-        {
-            if (!system.IsUnknown(i)) continue;
-            for (int c = 0; c < system.Classes; c++)
-            {
-                long at = (long)i * system.Width + c;
-                sums[c] += a[at] * b[at];
-            }
-        }
-        return sums;
+        var (iterations, converged) = ConjugateGradientMethod.Run(system, classes, options, progress, cancellation);
+        return new DiffusionResult(system.Distributions(), op.Rows, classes, iterations, converged);
     }
 
     /// <summary>A x for either model, and the right-hand side, on top of the engine's operator.</summary>
-    private sealed class LinearSystem
+    private sealed class LinearSystem : IConjugateGradientSystem
     {
         private readonly IDiffusionOperator _op;
         private readonly int[] _labels;
@@ -99,6 +33,10 @@ internal static class ConjugateGradient
         private readonly double[] _plainScale;
         private readonly double[] _outLog;
         private readonly double[]? _degrees;
+        private readonly double[] _x;
+        private readonly double[] _r;
+        private readonly double[] _p;
+        private readonly double[] _ap;
 
         public LinearSystem(IDiffusionOperator op, int[] labels, int classes, DiffusionOptions options, CancellationToken cancellation)
         {
@@ -114,7 +52,9 @@ internal static class ConjugateGradient
             _plainScale = new double[op.PaddedRows];
             for (int i = op.Rows; i < op.PaddedRows; i++) _plainScale[i] = double.NegativeInfinity;
             _outLog = new double[op.PaddedRows];
-            var y0 = new double[(long)op.PaddedRows * Width];
+            int length = op.PaddedRows * Width;
+            (_x, _r, _p, _ap) = (new double[length], new double[length], new double[length], new double[length]);
+            var y0 = new double[length];
             for (int i = 0; i < Rows; i++)
                 if (labels[i] >= 0) y0[(long)i * Width + labels[i]] = 1;
             RightHandSide = new double[y0.Length];
@@ -138,16 +78,69 @@ internal static class ConjugateGradient
         public int Rows { get; }
         public int Classes { get; }
         public int Width { get; }
-        public double[] RightHandSide { get; }
+        private double[] RightHandSide { get; }
+
+        public void Start()
+        {
+            Array.Clear(_x);
+            RightHandSide.CopyTo(_r, 0);
+            RightHandSide.CopyTo(_p, 0);
+        }
+
+        public void MultiplyDirection() => Multiply(_p, _ap);
+
+        public double[] Dots(CgMatrix a, CgMatrix b)
+        {
+            double[] x = Matrix(a), y = Matrix(b);
+            var sums = new double[Classes];
+            for (int i = 0; i < Rows; i++)
+            {
+                if (!IsUnknown(i)) continue;
+                for (int c = 0; c < Classes; c++)
+                {
+                    long at = (long)i * Width + c;
+                    sums[c] += x[at] * y[at];
+                }
+            }
+            return sums;
+        }
+
+        private double[] Matrix(CgMatrix matrix) => matrix switch
+        {
+            CgMatrix.Residual => _r,
+            CgMatrix.Direction => _p,
+            _ => _ap,
+        };
+
+        public void Step(double[] steps)
+        {
+            for (int i = 0; i < Rows; i++)
+                for (int c = 0; c < Classes; c++)
+                {
+                    long at = (long)i * Width + c;
+                    _x[at] += steps[c] * _p[at];
+                    _r[at] -= steps[c] * _ap[at];
+                }
+        }
+
+        public void Direction(double[] betas)
+        {
+            for (int i = 0; i < Rows; i++)
+                for (int c = 0; c < Classes; c++)
+                {
+                    long at = (long)i * Width + c;
+                    _p[at] = _r[at] + betas[c] * _p[at];
+                }
+        }
 
         /// <summary>Y0 on the labeled rows (propagation keeps them).</summary>
         private double[]? Labeled { get; }
 
         /// <summary>Spreading solves for every row; propagation for the unlabeled ones.</summary>
-        public bool IsUnknown(int row) => _spreading || _labels[row] < 0;
+        private bool IsUnknown(int row) => _spreading || _labels[row] < 0;
 
         /// <summary>y = A x (x is zero on the rows that are not unknowns).</summary>
-        public void Multiply(double[] x, double[] y)
+        private void Multiply(double[] x, double[] y)
         {
             Apply(x, y);
             for (int i = 0; i < Rows; i++)
@@ -170,8 +163,9 @@ internal static class ConjugateGradient
         }
 
         /// <summary>The solution's rows divided by their sums; rounding's tiny negative entries count as 0.</summary>
-        public double[] Distributions(double[] x)
+        public double[] Distributions()
         {
+            var x = _x;
             var result = new double[(long)Rows * Classes];
             var row = new double[Classes];
             for (int i = 0; i < Rows; i++)
@@ -181,7 +175,7 @@ internal static class ConjugateGradient
                     long at = (long)i * Width + c;
                     row[c] = Math.Max(0, IsUnknown(i) ? x[at] : Labeled![at]);
                 }
-                FixedPointLoop.NormaliseRow(row, result.AsSpan(i * Classes, Classes));
+                DistributionRows.Normalise(row, result.AsSpan(i * Classes, Classes));
             }
             return result;
         }

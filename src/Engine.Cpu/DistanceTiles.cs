@@ -66,21 +66,6 @@ internal sealed class PackedRows<T> where T : unmanaged, IFloatingPointIeee754<T
     public T[] RowMajor { get; }
     public T[] Norms { get; }
     public T[] Panels { get; }
-
-    /// <summary>
-    /// The centre every packing of this data set uses: the column means rounded to integers, which takes
-    /// away large common offsets and keeps integer-valued data (pixels, counts) exact, so that their
-    /// float32 distances and exponents are exact too.
-    /// </summary>
-    public static double[] Centre(FeatureMatrix features)
-    {
-        var sums = new double[features.Cols];
-        for (int i = 0; i < features.Rows; i++)
-            for (int k = 0; k < features.Cols; k++)
-                sums[k] += features[i, k];
-        for (int k = 0; k < sums.Length; k++) sums[k] = Math.Round(sums[k] / Math.Max(1, features.Rows));
-        return sums;
-    }
 }
 
 /// <summary>

@@ -178,17 +178,8 @@ internal static class FixedPointLoop
         {
             int end = Math.Min(n, (block + 1) * RowsPerBlock);
             for (int i = block * RowsPerBlock; i < end; i++)
-                NormaliseRow(state.G.AsSpan(i * state.Width, classes), result.AsSpan(i * classes, classes));
+                DistributionRows.Normalise(state.G.AsSpan(i * state.Width, classes), result.AsSpan(i * classes, classes));
         });
         return result;
-    }
-
-    /// <summary>Divides a row by its sum; an all-zero row stays all zero.</summary>
-    public static void NormaliseRow(ReadOnlySpan<double> row, Span<double> destination)
-    {
-        double sum = 0;
-        foreach (double value in row) sum += value;
-        if (sum == 0) sum = 1;
-        for (int k = 0; k < row.Length; k++) destination[k] = row[k] / sum;
     }
 }

@@ -1,73 +1,10 @@
+using GpuSpread.Graphs;
+
 namespace GpuSpread.Engine.Cpu;
 
 /// <summary>
-/// A sparse weighted matrix in CSR form with log-weights (<c>W_ij = exp(LogWeights[e])</c>), so that weights
-/// such as exp(-gamma r) on far kNN edges never underflow. Columns are strictly increasing within a row; the
-/// diagonal may be stored (the kNN graph with the point itself included).
-/// </summary>
-internal sealed record LogCsr(int Rows, int[] RowStart, int[] Columns, double[] LogWeights)
-{
-    public int Entries => Columns.Length;
-
-    /// <summary>The log-weight of (i, j), or -inf when absent.</summary>
-    public double LogWeight(int i, int j)
-    {
-        int at = Array.BinarySearch(Columns, RowStart[i], RowStart[i + 1] - RowStart[i], j);
-        return at >= 0 ? LogWeights[at] : double.NegativeInfinity;
-    }
-
-    public static LogCsr FromGraph(Graphs.SparseGraph graph) =>
-        new(graph.Nodes, graph.RowStart, graph.Columns, Array.ConvertAll(graph.Weights, Math.Log));
-
-    /// <summary>Builds from (row, column, log-weight) triples; repeated pairs are merged by <paramref name="merge"/>.</summary>
-    public static LogCsr FromTriples(int rows, List<(int Row, int Column, double LogWeight)> triples, Func<double, double, double> merge)
-    {
-        triples.Sort((x, y) => x.Row != y.Row ? x.Row.CompareTo(y.Row) : x.Column.CompareTo(y.Column));
-        var rowStart = new int[rows + 1];
-        var columns = new List<int>(triples.Count);
-        var logWeights = new List<double>(triples.Count);
-        int previousRow = -1, previousColumn = -1;
-        foreach (var (row, column, logWeight) in triples)
-        {
-            if (row == previousRow && column == previousColumn)
-            {
-                logWeights[^1] = merge(logWeights[^1], logWeight);
-                continue;
-            }
-            columns.Add(column);
-            logWeights.Add(logWeight);
-            rowStart[row + 1]++;
-            (previousRow, previousColumn) = (row, column);
-        }
-        for (int i = 0; i < rows; i++) rowStart[i + 1] += rowStart[i];
-        return new LogCsr(rows, rowStart, [.. columns], [.. logWeights]);
-    }
-
-    /// <summary>The matrix relabelled so that new row p is old row <paramref name="order"/>[p] (columns alike).</summary>
-    public LogCsr Permuted(int[] order)
-    {
-        var position = new int[Rows];
-        for (int p = 0; p < Rows; p++) position[order[p]] = p;
-        var triples = new List<(int, int, double)>(Entries);
-        for (int i = 0; i < Rows; i++)
-            for (int e = RowStart[i]; e < RowStart[i + 1]; e++)
-                triples.Add((position[i], position[Columns[e]], LogWeights[e]));
-        return FromTriples(Rows, triples, (a, _) => a);
-    }
-
-    /// <summary>log(exp(a) + exp(b)) without overflow or underflow.</summary>
-    public static double LogAdd(double a, double b)
-    {
-        if (double.IsNegativeInfinity(a)) return b;
-        if (double.IsNegativeInfinity(b)) return a;
-        double max = Math.Max(a, b);
-        return max + Math.Log(Math.Exp(a - max) + Math.Exp(b - max));
-    }
-}
-
-/// <summary>
-/// The operators of any sparse weighted W, scikit-learn's semantics (the ones <see cref="KnnOperator"/> has for
-/// its 0/1 lists): spreading drops the diagonal and normalises by the column sums of the rest (in-degrees; the
+/// The operators of any sparse weighted W (the knn kernel's graph, a graph given as input, their mix), scikit-learn's
+/// semantics: spreading drops the diagonal and normalises by the column sums of the rest (in-degrees; the
 /// degrees of a symmetric graph), a zero degree counting as 1, so <c>S = D^-1/2 W' D^-1/2</c> and an isolated
 /// node keeps an all-zero row; propagation applies W with its diagonal as stored (the loop's row normalisation
 /// makes it <c>T = W / rowsum(W)</c>). Everything is in log space and float64:
@@ -84,26 +21,7 @@ internal sealed class CsrOperator : IDiffusionOperator
         Matrix = matrix;
         _model = model;
         Rows = matrix.Rows;
-        _halfLogInverseDegree = new double[Rows];
-        if (model != DiffusionModel.Spreading) return;
-        // In-degrees of W' in log form: a column maximum, then the shifted sum.
-        var maxima = new double[Rows];
-        Array.Fill(maxima, double.NegativeInfinity);
-        for (int i = 0; i < Rows; i++)
-            for (int e = matrix.RowStart[i]; e < matrix.RowStart[i + 1]; e++)
-                if (matrix.Columns[e] != i) maxima[matrix.Columns[e]] = Math.Max(maxima[matrix.Columns[e]], matrix.LogWeights[e]);
-        var sums = new double[Rows];
-        for (int i = 0; i < Rows; i++)
-            for (int e = matrix.RowStart[i]; e < matrix.RowStart[i + 1]; e++)
-            {
-                int j = matrix.Columns[e];
-                if (j != i && !double.IsNegativeInfinity(maxima[j])) sums[j] += Math.Exp(matrix.LogWeights[e] - maxima[j]);
-            }
-        for (int j = 0; j < Rows; j++)
-        {
-            double logDegree = double.IsNegativeInfinity(maxima[j]) || sums[j] == 0 ? 0 : maxima[j] + Math.Log(sums[j]);
-            _halfLogInverseDegree[j] = -0.5 * logDegree;
-        }
+        _halfLogInverseDegree = matrix.HalfLogInverseDegrees(model);
     }
 
     public LogCsr Matrix { get; }

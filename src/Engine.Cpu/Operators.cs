@@ -53,6 +53,9 @@ internal sealed class RbfOperator<T> : IDiffusionOperator where T : unmanaged, I
     public int Rows => _rows.Rows;
     public int PaddedRows => _rows.PaddedRows;
 
+    /// <summary>The fraction of tile work the last pass skipped by its distance bounds.</summary>
+    public double LastPassSkippedFraction => _pass.LastPassSkippedFraction;
+
     /// <summary>
     /// The degree pass: D_i = sum_{j != i} exp(-gamma r_ij) = exp(h_i) Dt_i, taken with G = 1. A row with no
     /// affinity left has degree 1 (scikit-learn's rule): h = 0, Dt = 1.
@@ -85,68 +88,5 @@ internal sealed class RbfOperator<T> : IDiffusionOperator where T : unmanaged, I
             spreading ? _halfMaxima : null, _columnOffsets, g, width), _maxima, outSum, _cache, cancellation);
         for (int i = 0; i < Rows; i++)
             outLog[i] = double.CreateTruncating(_maxima[i]) - (spreading ? _halfLogShiftedDegree[i] : 0);
-    }
-}
-
-/// <summary>
-/// The knn operators over the fixed-width (ELL) neighbour lists, scikit-learn's semantics: row i holds
-/// ones at its k neighbours (itself among them), not symmetrised. Spreading drops the diagonal and
-/// normalises by in-degrees (column sums, a zero degree counting as 1); propagation keeps the diagonal.
-/// </summary>
-internal sealed class KnnOperator : IDiffusionOperator
-{
-    private const int RowsPerBlock = 256;
-    private readonly int[] _neighbours;
-    private readonly int _k;
-    private readonly DiffusionModel _model;
-    private readonly double[] _halfLogInverseDegree;
-
-    public KnnOperator(int[] neighbours, int rows, int k, DiffusionModel model)
-    {
-        _neighbours = neighbours;
-        _k = k;
-        _model = model;
-        Rows = rows;
-        PaddedRows = rows;
-        _halfLogInverseDegree = new double[rows];
-        if (model == DiffusionModel.Spreading)
-        {
-            var inDegree = new int[rows];
-            for (int i = 0; i < rows; i++)
-                foreach (int j in neighbours.AsSpan(i * k, k))
-                    if (j != i) inDegree[j]++;
-            for (int j = 0; j < rows; j++) _halfLogInverseDegree[j] = -0.5 * Math.Log(Math.Max(1, inDegree[j]));
-        }
-    }
-
-    public int Rows { get; }
-    public int PaddedRows { get; }
-
-    public void Apply(double[] logScale, double[] g, int width, double[] outLog, double[] outSum, CancellationToken cancellation)
-    {
-        bool spreading = _model == DiffusionModel.Spreading;
-        Parallel.For(0, (Rows + RowsPerBlock - 1) / RowsPerBlock, new ParallelOptions { CancellationToken = cancellation }, block =>
-        {
-            int end = Math.Min(Rows, (block + 1) * RowsPerBlock);
-            for (int i = block * RowsPerBlock; i < end; i++)
-            {
-                var row = _neighbours.AsSpan(i * _k, _k);
-                double max = double.NegativeInfinity;
-                foreach (int j in row)
-                    if (!(spreading && j == i)) max = Math.Max(max, logScale[j] + _halfLogInverseDegree[j]);
-                var sum = outSum.AsSpan(i * width, width);
-                sum.Clear();
-                outLog[i] = max;
-                if (double.IsNegativeInfinity(max)) continue;
-                foreach (int j in row)
-                {
-                    if (spreading && j == i) continue;
-                    double weight = Math.Exp(logScale[j] + _halfLogInverseDegree[j] - max);
-                    var source = g.AsSpan(j * width, width);
-                    for (int c = 0; c < width; c++) sum[c] += weight * source[c];
-                }
-                outLog[i] += _halfLogInverseDegree[i];
-            }
-        });
     }
 }

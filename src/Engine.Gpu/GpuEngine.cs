@@ -8,8 +8,9 @@ namespace GpuSpread.Engine.Gpu;
 
 /// <summary>
 /// The GPU engine: ILGPU kernels on CUDA or OpenCL (or, for tests, on ILGPU's CPU accelerator, a slow
-/// simulator). The graph and F stay on the device for the whole fit; the convergence test reads back one
-/// scalar per iteration; nothing of size n x n is ever allocated (every allocation goes through
+/// simulator). It runs what the CPU engine runs (graphs of features, given graphs and both; every kNN graph option;
+/// the fixed-point loop and conjugate gradients) but the approximate kNN search. The graph and F stay on the device
+/// for the whole fit; the convergence test reads back one scalar per iteration; nothing of size n x n is ever allocated (every allocation goes through
 /// <see cref="DeviceMemory"/>, which the tests bound linearly in n). Kernels are loaded once per engine (per
 /// precision, on first use) into typed delegates.
 /// </summary>
@@ -106,50 +107,26 @@ public sealed class GpuEngine : IDiffusionEngine
         }
     }
 
-    public IAffinityGraph BuildGraph(FeatureMatrix features, DiffusionOptions options,
+    /// <summary>Everything the contract offers but the approximate kNN search: the knn search on the device is exact.</summary>
+    public static EngineCapabilities DeclaredCapabilities { get; } = new(ApproximateKnnSearch: false);
+
+    public EngineCapabilities Capabilities => DeclaredCapabilities;
+
+    public IAffinityGraph BuildGraph(GraphInput input, DiffusionOptions options,
         IProgress<StageProgress>? progress = null, CancellationToken cancellation = default)
     {
-        ArgumentNullException.ThrowIfNull(features);
-        ArgumentNullException.ThrowIfNull(options);
         ObjectDisposedException.ThrowIf(_disposed, this);
-        options.Validate(features.Rows);
-        CheckSolver(options);
-        IAffinityGraph graph = options.Precision == Precision.Float32
-            ? GpuGraph<float, SingleReal>.Build(this, features, options, progress, cancellation)
-            : GpuGraph<double, DoubleReal>.Build(this, features, options, progress, cancellation);
+        DiffusionArguments.CheckBuild(this, input, options);
+        var graph = GpuGraphs.Build(this, input, options, progress, cancellation);
         lock (_gate) _graphs.Add(graph);
         return graph;
     }
 
     public DiffusionResult Diffuse(IAffinityGraph graph, ReadOnlySpan<int> classIndex, int classes, DiffusionOptions options,
-        IProgress<StageProgress>? progress = null, CancellationToken cancellation = default) =>
-        DiffuseFrom(graph, classIndex, classes, options, ReadOnlySpan<double>.Empty, progress, cancellation, warm: false);
-
-    public bool SupportsWarmStart => true;
-
-    public DiffusionResult DiffuseFrom(IAffinityGraph graph, ReadOnlySpan<int> classIndex, int classes, DiffusionOptions options,
-        ReadOnlySpan<double> start, IProgress<StageProgress>? progress = null, CancellationToken cancellation = default) =>
-        DiffuseFrom(graph, classIndex, classes, options, start, progress, cancellation, warm: true);
-
-    private DiffusionResult DiffuseFrom(IAffinityGraph graph, ReadOnlySpan<int> classIndex, int classes, DiffusionOptions options,
-        ReadOnlySpan<double> start, IProgress<StageProgress>? progress, CancellationToken cancellation, bool warm)
+        IProgress<StageProgress>? progress = null, CancellationToken cancellation = default, ReadOnlySpan<double> start = default)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        DiffusionArguments.Check(graph, classIndex, classes, options);
-        CheckSolver(options);
-        if (warm)
-        {
-            if (start.Length != (long)graph.Rows * classes)
-                throw new ArgumentException($"the warm start must hold {graph.Rows} x {classes} values, got {start.Length}", nameof(start));
-            foreach (double value in start)
-                if (!(value >= 0 && double.IsFinite(value))) throw new ArgumentException($"warm-start values must be finite and non-negative, got {value}", nameof(start));
-        }
-        return graph switch
-        {
-            GpuGraph<float, SingleReal> single when single.Engine == this => single.Diffuse(classIndex, classes, options, start, progress, cancellation),
-            GpuGraph<double, DoubleReal> @double when @double.Engine == this => @double.Diffuse(classIndex, classes, options, start, progress, cancellation),
-            _ => throw new ArgumentException($"the graph was built by another engine ({graph.GetType().Name}), not by this GPU engine", nameof(graph)),
-        };
+        DiffusionArguments.Check(graph, classIndex, classes, options, start);
+        return Own(graph).Diffuse(classIndex, classes, options, start, progress, cancellation);
     }
 
     public double[] PredictProba(IAffinityGraph graph, DiffusionResult fitted, FeatureMatrix newFeatures,
@@ -157,13 +134,11 @@ public sealed class GpuEngine : IDiffusionEngine
     {
         ArgumentNullException.ThrowIfNull(fitted);
         ArgumentNullException.ThrowIfNull(newFeatures);
-        return graph switch
-        {
-            GpuGraph<float, SingleReal> single when single.Engine == this => single.PredictProba(fitted, newFeatures, cancellation),
-            GpuGraph<double, DoubleReal> @double when @double.Engine == this => @double.PredictProba(fitted, newFeatures, cancellation),
-            _ => throw new ArgumentException($"the graph was built by another engine ({graph?.GetType().Name}), not by this GPU engine", nameof(graph)),
-        };
+        return Own(graph).PredictProba(fitted, newFeatures, cancellation);
     }
+
+    private GpuGraph Own(IAffinityGraph graph) => graph is GpuGraph own && own.Engine == this ? own
+        : throw new ArgumentException($"the graph was built by another engine ({graph?.GetType().Name}), not by this GPU engine", nameof(graph));
 
     internal void Forget(IDisposable graph)
     {
@@ -180,23 +155,6 @@ public sealed class GpuEngine : IDiffusionEngine
         foreach (var graph in graphs) graph.Dispose();
         _accelerator.Dispose();
         _context.Dispose();
-    }
-
-    /// <summary>
-    /// The GPU engine runs scikit-learn's fixed-point loop on scikit-learn's graphs, found by its exact search (auto
-    /// means exact here); conjugate gradients, the other knn graphs (symmetrised, without self-loops, rbf-weighted) and
-    /// the approximate search are the CPU engine's.
-    /// </summary>
-    private static void CheckSolver(DiffusionOptions options)
-    {
-        if (options.Solver != Solver.FixedPoint)
-            throw new InvalidParameterException("solver", options.Solver.ToString(), "'fixed-point' with the GPU engines (conjugate gradients run on --engine cpu)");
-        if (options.Kernel == AffinityKernel.Knn && !options.HasScikitLearnKnnGraph)
-            throw new InvalidParameterException("knn_graph", $"{options.KnnGraph}, self-loops {options.KnnSelfLoops}, {options.KnnWeights} weights",
-                "scikit-learn's directed connectivity graph with the point itself with the GPU engines (the others run on --engine cpu)");
-        if (options.Kernel == AffinityKernel.Knn && options.KnnSearch == KnnSearchMethod.Approximate)
-            throw new InvalidParameterException("knn_search", "approximate",
-                "'exact' or 'auto' with the GPU engines (their knn search is exact; the approximate one, NN-descent, runs on --engine cpu)");
     }
 
     private static int LargestPowerOfTwo(int value)

@@ -16,11 +16,22 @@ internal sealed class StateKernels
         FillInt = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<int>, int>(PackingKernels.FillInt);
         Refine = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>,
             ArrayView<int>, ArrayView<int>, int, int, int, int, int>(KnnKernels.Refine);
-        InDegrees = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<int>, ArrayView<int>, int>(KnnKernels.InDegrees);
-        HalfLogInverseDegrees = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<int>, ArrayView<double>>(KnnKernels.HalfLogInverseDegrees);
-        KnnPredict = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<int>, ArrayView<double>, ArrayView<double>, int, int>(KnnKernels.Predict);
-        EllApply = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<int>, ArrayView<double>, ArrayView<double>, ArrayView<double>,
-            ArrayView<double>, ArrayView<double>, int, int, int>(EllKernels.Apply);
+        SparseApply = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<int>, ArrayView<int>, ArrayView<double>, ArrayView<double>,
+            ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, int, int>(SparseKernels.Apply);
+        LogRowSums = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<double>>(SparseKernels.LogRowSums);
+        Mix = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>,
+            ArrayView<double>, ArrayView<double>, double, double, int, int>(SparseKernels.Mix);
+        CgOneHot = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<int>, ArrayView<double>, int, double>(CgKernels.OneHot);
+        CgProduct = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>,
+            ArrayView<int>, int, int, double, int, int>(CgKernels.Product);
+        CgColumnDots = accelerator.LoadStreamKernel<ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, int, int, int>(
+            CgKernels.ColumnDots);
+        CgSumColumnPartials = accelerator.LoadStreamKernel<ArrayView<double>, ArrayView<double>, int, int>(CgKernels.SumColumnPartials);
+        CgStep = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>,
+            ArrayView<double>, int>(CgKernels.Step);
+        CgDirection = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<double>, int>(CgKernels.Direction);
+        CgDistributions = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<int>, ArrayView<double>, int, int>(
+            CgKernels.Distributions);
         UpdateAndChange = accelerator.LoadStreamKernel<ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>,
             ArrayView<int>, ArrayView<double>, UpdateArgs>(UpdateKernels.UpdateAndChange);
         SumPartials = accelerator.LoadStreamKernel<ArrayView<double>, ArrayView<double>, int>(UpdateKernels.SumPartials);
@@ -31,11 +42,19 @@ internal sealed class StateKernels
     public Action<Index1D, ArrayView<int>, int> FillInt { get; }
     public Action<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<int>, ArrayView<int>,
         int, int, int, int, int> Refine { get; }
-    public Action<Index1D, ArrayView<int>, ArrayView<int>, int> InDegrees { get; }
-    public Action<Index1D, ArrayView<int>, ArrayView<double>> HalfLogInverseDegrees { get; }
-    public Action<Index1D, ArrayView<int>, ArrayView<double>, ArrayView<double>, int, int> KnnPredict { get; }
-    public Action<Index1D, ArrayView<int>, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>,
-        int, int, int> EllApply { get; }
+    public Action<Index1D, ArrayView<int>, ArrayView<int>, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>,
+        ArrayView<double>, ArrayView<double>, int, int> SparseApply { get; }
+    public Action<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<double>> LogRowSums { get; }
+    public Action<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>,
+        double, double, int, int> Mix { get; }
+    public Action<Index1D, ArrayView<int>, ArrayView<double>, int, double> CgOneHot { get; }
+    public Action<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<int>, int, int, double, int, int>
+        CgProduct { get; }
+    public Action<KernelConfig, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, int, int, int> CgColumnDots { get; }
+    public Action<KernelConfig, ArrayView<double>, ArrayView<double>, int, int> CgSumColumnPartials { get; }
+    public Action<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, int> CgStep { get; }
+    public Action<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<double>, int> CgDirection { get; }
+    public Action<Index1D, ArrayView<double>, ArrayView<int>, ArrayView<double>, int, int> CgDistributions { get; }
     public Action<KernelConfig, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<int>,
         ArrayView<double>, UpdateArgs> UpdateAndChange { get; }
     public Action<KernelConfig, ArrayView<double>, ArrayView<double>, int> SumPartials { get; }
@@ -46,8 +65,12 @@ internal sealed class StateKernels
     [
         Method(typeof(PackingKernels), nameof(PackingKernels.FillDouble)), Method(typeof(PackingKernels), nameof(PackingKernels.FillInt)),
         Method(typeof(KnnKernels), nameof(KnnKernels.Refine)),
-        Method(typeof(KnnKernels), nameof(KnnKernels.InDegrees)), Method(typeof(KnnKernels), nameof(KnnKernels.HalfLogInverseDegrees)),
-        Method(typeof(KnnKernels), nameof(KnnKernels.Predict)), Method(typeof(EllKernels), nameof(EllKernels.Apply)),
+        Method(typeof(SparseKernels), nameof(SparseKernels.Apply)), Method(typeof(SparseKernels), nameof(SparseKernels.LogRowSums)),
+        Method(typeof(SparseKernels), nameof(SparseKernels.Mix)),
+        Method(typeof(CgKernels), nameof(CgKernels.OneHot)), Method(typeof(CgKernels), nameof(CgKernels.Product)),
+        Method(typeof(CgKernels), nameof(CgKernels.ColumnDots)), Method(typeof(CgKernels), nameof(CgKernels.SumColumnPartials)),
+        Method(typeof(CgKernels), nameof(CgKernels.Step)), Method(typeof(CgKernels), nameof(CgKernels.Direction)),
+        Method(typeof(CgKernels), nameof(CgKernels.Distributions)),
         Method(typeof(UpdateKernels), nameof(UpdateKernels.UpdateAndChange)), Method(typeof(UpdateKernels), nameof(UpdateKernels.SumPartials)),
         Method(typeof(NormaliseKernels), nameof(NormaliseKernels.Normalise)),
     ];

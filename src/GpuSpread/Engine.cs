@@ -13,8 +13,8 @@ public sealed record EngineDescription(string Name, string Device);
 public readonly record struct StageProgress(string Stage, long Done, long Total, double Change);
 
 /// <summary>
-/// The affinity stage's product: an operator that applies S (spreading) or T (propagation) to F,
-/// built once for a data set and reusable across fits that change only the labels.
+/// The graph stage's product: an operator that applies S (spreading) or T (propagation) to F, built once for a
+/// <see cref="GraphInput"/> and reusable across fits that change only the labels.
 /// Opaque outside its engine; disposing it frees its buffers and caches.
 /// </summary>
 public interface IAffinityGraph : IDisposable
@@ -23,6 +23,9 @@ public interface IAffinityGraph : IDisposable
 
     /// <summary>The options the graph was built with (model, kernel, precision fix its form).</summary>
     DiffusionOptions Options { get; }
+
+    /// <summary>What the graph was built from: only a graph of features alone predicts new rows.</summary>
+    GraphInputKind Input { get; }
 
     /// <summary>How the knn kernel's neighbours were found (null: no knn graph from features).</summary>
     KnnSearchReport? KnnSearchReport { get; }
@@ -44,52 +47,59 @@ public sealed record KnnSearchReport(KnnSearchMethod Method, int RecallSample, d
 public sealed record DiffusionResult(double[] Distributions, int Rows, int Classes, int NIter, bool Converged);
 
 /// <summary>
-/// The engine contract, implemented by the CPU engine and the GPU engine and checked for parity by one
-/// test suite over both. Two stages, each testable alone: <see cref="BuildGraph"/> (affinity) and
-/// <see cref="Diffuse"/> (the fixed-point loop), plus the inductive <see cref="PredictProba"/>.
+/// The engine contract, implemented by the CPU engine and the GPU engine and checked for parity by one test suite
+/// over both. Two stages, each testable alone: <see cref="BuildGraph"/> and <see cref="Diffuse"/>, plus the
+/// inductive <see cref="PredictProba"/>. What an engine cannot run is declared in <see cref="Capabilities"/>, and
+/// <see cref="BuildGraph"/> refuses it with an <see cref="EngineCapabilityException"/>.
 /// </summary>
 public interface IDiffusionEngine : IDisposable
 {
     EngineDescription Description { get; }
 
-    /// <summary>Builds the affinity operator for <paramref name="features"/> (validated options).</summary>
-    IAffinityGraph BuildGraph(FeatureMatrix features, DiffusionOptions options,
+    EngineCapabilities Capabilities { get; }
+
+    /// <summary>The operator of <paramref name="input"/>: the features' graph (by the options' kernel), the given graph,
+    /// or both combined by <see cref="GraphInput.Combination"/>.</summary>
+    /// <exception cref="InvalidParameterException">options that the input does not allow (<see cref="GraphInput.Validate"/>).</exception>
+    /// <exception cref="EngineCapabilityException">what this engine's <see cref="Capabilities"/> do not include.</exception>
+    IAffinityGraph BuildGraph(GraphInput input, DiffusionOptions options,
         IProgress<StageProgress>? progress = null, CancellationToken cancellation = default);
 
     /// <summary>
-    /// Runs scikit-learn's fixed-point loop on <paramref name="graph"/> from the labels.
+    /// Runs the options' solver on <paramref name="graph"/> from the labels: scikit-learn's fixed-point loop, or
+    /// conjugate gradients on its fixed point.
     /// </summary>
     /// <param name="classIndex">Per row, the index into classes of its label, or -1 when unlabeled.</param>
+    /// <param name="start">Optional warm start for the fixed-point loop: n x <paramref name="classes"/> row-major (e.g. the
+    /// previous fit's distributions, columns in this call's class order); the unlabeled rows of F start there instead of at
+    /// zero, the labeled ones at their one-hot labels, and the loop, its stopping rule and n_iter are unchanged.
+    /// Conjugate gradients start from zero: a start cannot change their answer.</param>
     DiffusionResult Diffuse(IAffinityGraph graph, ReadOnlySpan<int> classIndex, int classes, DiffusionOptions options,
-        IProgress<StageProgress>? progress = null, CancellationToken cancellation = default);
-
-    /// <summary>Whether <see cref="DiffuseFrom"/> (a warm start) is implemented.</summary>
-    bool SupportsWarmStart => false;
+        IProgress<StageProgress>? progress = null, CancellationToken cancellation = default, ReadOnlySpan<double> start = default);
 
     /// <summary>
-    /// <see cref="Diffuse"/> with a warm start: the unlabeled rows of F start at the rows of <paramref name="start"/>
-    /// (n x <paramref name="classes"/> row-major, e.g. the previous fit's distributions, columns in this call's class
-    /// order) instead of zero; labeled rows start at their one-hot labels, and the loop, its stopping rule and
-    /// n_iter are <see cref="Diffuse"/>'s. Active learning uses it between rounds. Engines without it throw
-    /// <see cref="NotSupportedException"/> (this default) and say so in <see cref="SupportsWarmStart"/>.
+    /// Inductive prediction for new rows: rbf, the row-normalised K(X_new, X_train) F; knn, the row-normalised
+    /// sum of the k nearest training rows' distributions. A row with no affinity left (every rbf affinity
+    /// underflows) gets an all-zero row, where scikit-learn gives NaN.
     /// </summary>
-    DiffusionResult DiffuseFrom(IAffinityGraph graph, ReadOnlySpan<int> classIndex, int classes, DiffusionOptions options,
-        ReadOnlySpan<double> start, IProgress<StageProgress>? progress = null, CancellationToken cancellation = default)
-        => throw new NotSupportedException($"the {Description.Name} engine has no warm start (DiffuseFrom)");
-
-    /// <summary>
-    /// Inductive prediction for new rows: rbf, the row-normalised K(X_new, X_train) F; knn, the
-    /// row-normalised sum of the k nearest training rows' distributions. A row with no affinity left
-    /// (every rbf affinity underflows) gets an all-zero row, where scikit-learn gives NaN.
-    /// </summary>
+    /// <exception cref="NotSupportedException">the graph was built from a graph given as input: new rows have no edges to it.</exception>
     double[] PredictProba(IAffinityGraph graph, DiffusionResult fitted, FeatureMatrix newFeatures,
         CancellationToken cancellation = default);
 }
 
-/// <summary>Argument checks every engine's <see cref="IDiffusionEngine.Diffuse"/> makes against its graph.</summary>
-public static class DiffusionArguments
+/// <summary>The argument checks every engine makes on entry to its stages.</summary>
+internal static class DiffusionArguments
 {
-    public static void Check(IAffinityGraph graph, ReadOnlySpan<int> classIndex, int classes, DiffusionOptions options)
+    /// <summary>The graph stage: the input's rules (<see cref="GraphInput.Validate"/>), then the engine's capabilities.</summary>
+    public static void CheckBuild(IDiffusionEngine engine, GraphInput input, DiffusionOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(options);
+        input.Validate(options);
+        engine.Capabilities.Require(engine.Description, input, options);
+    }
+
+    public static void Check(IAffinityGraph graph, ReadOnlySpan<int> classIndex, int classes, DiffusionOptions options, ReadOnlySpan<double> start)
     {
         ArgumentNullException.ThrowIfNull(graph);
         ArgumentNullException.ThrowIfNull(options);
@@ -101,6 +111,22 @@ public static class DiffusionArguments
                 throw new ArgumentException($"class indices must be -1 (unlabeled) or in 0..{classes - 1}, got {index}", nameof(classIndex));
         if (options.Model != graph.Options.Model)
             throw new ArgumentException($"the graph was built for {graph.Options.Model} and cannot run {options.Model}", nameof(options));
-        options.Validate(graph.Rows);
+        GraphInput.Validate(graph.Input, graph.Rows, options);
+        if (start.IsEmpty) return;
+        if (start.Length != (long)graph.Rows * classes)
+            throw new ArgumentException($"the warm start must hold {graph.Rows} x {classes} values, got {start.Length}", nameof(start));
+        foreach (double value in start)
+            if (!(value >= 0 && double.IsFinite(value))) throw new ArgumentException($"warm-start values must be finite and non-negative, got {value}", nameof(start));
     }
+
+    /// <summary>The check every inductive prediction makes: the new rows have the training rows' features.</summary>
+    public static void CheckColumns(FeatureMatrix newFeatures, int dims)
+    {
+        if (newFeatures.Cols != dims)
+            throw new ArgumentException($"X has {newFeatures.Cols} features, but the graph was built with {dims} features.", nameof(newFeatures));
+    }
+
+    /// <summary>What <see cref="IDiffusionEngine.PredictProba"/> throws for a graph built from a graph given as input.</summary>
+    public static NotSupportedException NoInductivePrediction() =>
+        new("a graph given as input has no inductive prediction: new rows have no edges to the training rows; refit with them in the graph");
 }

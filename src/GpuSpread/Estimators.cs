@@ -1,127 +1,138 @@
+using System.Diagnostics;
+
 namespace GpuSpread;
 
 /// <summary>
-/// The estimator contract scikit-learn users know (BaseLabelPropagation): parameters as init-only
-/// properties with scikit-learn's defaults, <see cref="Fit"/> validates and returns the estimator,
-/// fitted results end up in <see cref="Classes"/>, <see cref="LabelDistributions"/>,
-/// <see cref="Transduction"/>, <see cref="NIter"/> and <see cref="Converged"/>; -1 means unlabeled.
+/// The one fit path: the estimator contract scikit-learn users know (BaseLabelPropagation), over any
+/// <see cref="GraphInput"/> and any engine. <see cref="Fit"/> builds the graph and runs the solver; the graph is kept,
+/// so that <see cref="Refit"/> with new labels (active learning, self-training) reruns only the solver. Fitted results
+/// are <see cref="Classes"/>, <see cref="LabelDistributions"/>, <see cref="Transduction"/>, <see cref="NIter"/> and
+/// <see cref="Converged"/>; -1 means unlabeled. The parameters are one <see cref="DiffusionOptions"/> record; the
+/// scikit-learn-named properties are views of it.
 /// </summary>
-public abstract class LabelDiffusion : IDisposable
+public class LabelDiffusion : IDisposable
 {
     private readonly IDiffusionEngine _engine;
+    private DiffusionOptions _options;
     private IAffinityGraph? _graph;
+    private int? _featureColumns;
     private DiffusionResult? _result;
-    private int _fittedColumns;
 
-    protected LabelDiffusion(IDiffusionEngine engine)
+    public LabelDiffusion(IDiffusionEngine engine, DiffusionOptions options)
     {
         ArgumentNullException.ThrowIfNull(engine);
+        ArgumentNullException.ThrowIfNull(options);
         _engine = engine;
+        _options = options;
     }
 
-    public AffinityKernel Kernel { get; init; } = AffinityKernel.Rbf;
-    public double Gamma { get; init; } = 20;
-    public int NNeighbors { get; init; } = 7;
-    public abstract int MaxIter { get; init; }
-    public double Tol { get; init; } = 1e-3;
-    public Precision Precision { get; init; } = Precision.Float32;
-    public long? MemoryLimitBytes { get; init; }
+    /// <summary>Every parameter of the fit.</summary>
+    public DiffusionOptions Options { get => _options; protected init => _options = value; }
+
+    public AffinityKernel Kernel { get => _options.Kernel; init => _options = _options with { Kernel = value }; }
+    public double Gamma { get => _options.Gamma; init => _options = _options with { Gamma = value }; }
+    public int NNeighbors { get => _options.NNeighbors; init => _options = _options with { NNeighbors = value }; }
+    public int MaxIter { get => _options.MaxIter; init => _options = _options with { MaxIter = value }; }
+    public double Tol { get => _options.Tol; init => _options = _options with { Tol = value }; }
+    public Precision Precision { get => _options.Precision; init => _options = _options with { Precision = value }; }
+    public long? MemoryLimitBytes { get => _options.MemoryLimitBytes; init => _options = _options with { MemoryLimitBytes = value }; }
 
     /// <summary>Drop rbf affinities where float64 underflows, as scikit-learn does (default true).</summary>
-    public bool Float64UnderflowCut { get; init; } = true;
+    public bool Float64UnderflowCut { get => _options.Float64UnderflowCut; init => _options = _options with { Float64UnderflowCut = value }; }
 
     /// <summary>scikit-learn's fixed-point loop (default) or conjugate gradients on the same fixed point.</summary>
-    public Solver Solver { get; init; } = Solver.FixedPoint;
+    public Solver Solver { get => _options.Solver; init => _options = _options with { Solver = value }; }
 
     /// <summary>The knn graph's form (defaults: scikit-learn's directed graph, self included, weight 1).</summary>
-    public KnnGraphKind KnnGraph { get; init; } = KnnGraphKind.Directed;
-    public KnnSelfLoops KnnSelfLoops { get; init; } = KnnSelfLoops.Include;
-    public KnnWeights KnnWeights { get; init; } = KnnWeights.Connectivity;
+    public KnnGraphKind KnnGraph { get => _options.KnnGraph; init => _options = _options with { KnnGraph = value }; }
+    public KnnSelfLoops KnnSelfLoops { get => _options.KnnSelfLoops; init => _options = _options with { KnnSelfLoops = value }; }
+    public KnnWeights KnnWeights { get => _options.KnnWeights; init => _options = _options with { KnnWeights = value }; }
 
-    /// <summary>The knn kernel's search: exact, approximate (NN-descent, CPU engine) or auto (by the number of rows).</summary>
-    public KnnSearchMethod KnnSearch { get; init; } = KnnSearchMethod.Auto;
-
-    /// <summary>The estimator for <paramref name="options"/> (its model picks the class).</summary>
-    public static LabelDiffusion Create(IDiffusionEngine engine, DiffusionOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        return options.Model == DiffusionModel.Spreading
-            ? new LabelSpreading(engine)
-            {
-                Kernel = options.Kernel, Gamma = options.Gamma, NNeighbors = options.NNeighbors, Alpha = options.Alpha, MaxIter = options.MaxIter,
-                Tol = options.Tol, Precision = options.Precision, MemoryLimitBytes = options.MemoryLimitBytes,
-                Float64UnderflowCut = options.Float64UnderflowCut, Solver = options.Solver,
-                KnnGraph = options.KnnGraph, KnnSelfLoops = options.KnnSelfLoops, KnnWeights = options.KnnWeights, KnnSearch = options.KnnSearch,
-            }
-            : new LabelPropagation(engine)
-            {
-                Kernel = options.Kernel, Gamma = options.Gamma, NNeighbors = options.NNeighbors, MaxIter = options.MaxIter,
-                Tol = options.Tol, Precision = options.Precision, MemoryLimitBytes = options.MemoryLimitBytes,
-                Float64UnderflowCut = options.Float64UnderflowCut, Solver = options.Solver,
-                KnnGraph = options.KnnGraph, KnnSelfLoops = options.KnnSelfLoops, KnnWeights = options.KnnWeights, KnnSearch = options.KnnSearch,
-            };
-    }
-
-    /// <summary>The options record these parameters make.</summary>
-    public abstract DiffusionOptions Options { get; }
+    /// <summary>The knn kernel's search: exact, approximate (NN-descent, where the engine has it) or auto (by the number of rows).</summary>
+    public KnnSearchMethod KnnSearch { get => _options.KnnSearch; init => _options = _options with { KnnSearch = value }; }
 
     public EngineDescription Engine => _engine.Description;
 
     /// <summary>Sorted distinct labels, -1 excluded.</summary>
     public long[] Classes { get; private set; } = [];
 
+    /// <summary>Per row, the index of its label in <see cref="Classes"/>, or -1 when unlabeled.</summary>
+    public int[] ClassIndex { get; private set; } = [];
+
+    /// <summary>The solver's result: n x c distributions, n_iter, convergence.</summary>
+    public DiffusionResult Result => _result ?? throw NotFitted();
+
     /// <summary>n x c row-major; rows sum to 1, or are all zero for a row no label reached.</summary>
-    public double[] LabelDistributions => Fitted.Distributions;
+    public double[] LabelDistributions => Result.Distributions;
 
     public long[] Transduction { get; private set; } = [];
+    public int NIter => Result.NIter;
+    public bool Converged => Result.Converged;
 
-    /// <summary>How the fitted knn graph's neighbours were found, with the sampled recall when approximate (null: rbf).</summary>
-    public KnnSearchReport? KnnSearchReport => _graph is null ? throw NotFitted() : _graph.KnnSearchReport;
-    public int NIter => Fitted.NIter;
-    public bool Converged => Fitted.Converged;
+    /// <summary>How the fitted knn graph's neighbours were found, with the sampled recall when approximate (null: no knn graph).</summary>
+    public KnnSearchReport? KnnSearchReport => (_graph ?? throw NotFitted()).KnnSearchReport;
 
-    private DiffusionResult Fitted => _result ?? throw NotFitted();
+    /// <summary>Seconds the last <see cref="Fit"/> spent building the graph (0 after a <see cref="Refit"/>).</summary>
+    public double GraphSeconds { get; private set; }
+
+    /// <summary>Seconds the last fit or refit spent in the solver.</summary>
+    public double DiffuseSeconds { get; private set; }
 
     private InvalidOperationException NotFitted() => new(
         $"This {GetType().Name} instance is not fitted yet. Call 'Fit' with appropriate arguments before using this estimator.");
 
-    /// <summary>Fits on <paramref name="features"/> with <paramref name="labels"/> (-1 = unlabeled).</summary>
-    public LabelDiffusion Fit(FeatureMatrix features, IReadOnlyList<long> labels,
+    /// <summary>Builds the graph of <paramref name="input"/> (replacing any earlier one) and fits it to <paramref name="labels"/> (-1 = unlabeled).</summary>
+    public LabelDiffusion Fit(GraphInput input, IReadOnlyList<long> labels,
         IProgress<StageProgress>? progress = null, CancellationToken cancellation = default)
     {
-        ArgumentNullException.ThrowIfNull(features);
+        ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(labels);
-        var options = Options;
-        var (classes, classIndex) = LabelEncoding.Encode(labels, features.Rows);
-        options.Validate(features.Rows);
-
+        var (classes, classIndex) = LabelEncoding.Encode(labels, input.Rows);
+        input.Validate(_options);
         _graph?.Dispose();
         _graph = null;
         _result = null;
-        var graph = _engine.BuildGraph(features, options, progress, cancellation);
-        try
-        {
-            _result = _engine.Diffuse(graph, classIndex, classes.Length, options, progress, cancellation);
-        }
-        catch
-        {
-            graph.Dispose();
-            throw;
-        }
-        _graph = graph;
-        _fittedColumns = features.Cols;
-        Classes = classes;
-        Transduction = LabelEncoding.Decode(classes, _result.Distributions, _result.Rows);
+        var clock = Stopwatch.StartNew();
+        _graph = _engine.BuildGraph(input, _options, progress, cancellation);
+        GraphSeconds = clock.Elapsed.TotalSeconds;
+        _featureColumns = input.Features?.Cols;
+        Diffuse(classes, classIndex, progress, cancellation, default);
         return this;
     }
 
+    /// <summary>Fits the graph of the last <see cref="Fit"/> to new labels: the solver only, from the labels or from
+    /// <paramref name="start"/> (n x c in this call's class order; see <see cref="IDiffusionEngine.Diffuse"/>).</summary>
+    public LabelDiffusion Refit(IReadOnlyList<long> labels, ReadOnlySpan<double> start = default,
+        IProgress<StageProgress>? progress = null, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(labels);
+        var graph = _graph ?? throw NotFitted();
+        var (classes, classIndex) = LabelEncoding.Encode(labels, graph.Rows);
+        GraphSeconds = 0;
+        Diffuse(classes, classIndex, progress, cancellation, start);
+        return this;
+    }
+
+    private void Diffuse(long[] classes, int[] classIndex, IProgress<StageProgress>? progress, CancellationToken cancellation, ReadOnlySpan<double> start)
+    {
+        _result = null;
+        var clock = Stopwatch.StartNew();
+        var result = _engine.Diffuse(_graph!, classIndex, classes.Length, _options, progress, cancellation, start);
+        DiffuseSeconds = clock.Elapsed.TotalSeconds;
+        Classes = classes;
+        ClassIndex = classIndex;
+        Transduction = LabelEncoding.Decode(classes, result.Distributions, result.Rows);
+        _result = result;
+    }
+
     /// <summary>Label distributions of new rows (m x c row-major), by scikit-learn's inductive rule.</summary>
+    /// <exception cref="NotSupportedException">the graph was built from a graph given as input.</exception>
     public double[] PredictProba(FeatureMatrix newFeatures, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(newFeatures);
-        var fitted = Fitted;
-        if (newFeatures.Cols != _fittedColumns)
-            throw new ArgumentException($"X has {newFeatures.Cols} features, but this estimator was fitted with {_fittedColumns} features.", nameof(newFeatures));
+        var fitted = Result;
+        if (_featureColumns is { } columns && newFeatures.Cols != columns)
+            throw new ArgumentException($"X has {newFeatures.Cols} features, but this estimator was fitted with {columns} features.", nameof(newFeatures));
         return _engine.PredictProba(_graph!, fitted, newFeatures, cancellation);
     }
 
@@ -138,30 +149,10 @@ public abstract class LabelDiffusion : IDisposable
 }
 
 /// <summary>scikit-learn's LabelSpreading: <c>F &lt;- alpha S F + (1 - alpha) Y0</c>, S symmetrically normalised.</summary>
-public sealed class LabelSpreading(IDiffusionEngine engine) : LabelDiffusion(engine)
+public sealed class LabelSpreading(IDiffusionEngine engine) : LabelDiffusion(engine, DiffusionOptions.Spreading())
 {
-    public double Alpha { get; init; } = 0.2;
-    public override int MaxIter { get; init; } = 30;
-
-    public override DiffusionOptions Options => new()
-    {
-        Model = DiffusionModel.Spreading, Kernel = Kernel, Gamma = Gamma, NNeighbors = NNeighbors, Alpha = Alpha,
-        MaxIter = MaxIter, Tol = Tol, Precision = Precision, MemoryLimitBytes = MemoryLimitBytes,
-        Float64UnderflowCut = Float64UnderflowCut, Solver = Solver,
-        KnnGraph = KnnGraph, KnnSelfLoops = KnnSelfLoops, KnnWeights = KnnWeights, KnnSearch = KnnSearch,
-    };
+    public double Alpha { get => Options.Alpha; init => Options = Options with { Alpha = value }; }
 }
 
 /// <summary>scikit-learn's LabelPropagation: <c>F &lt;- T F</c>, rows renormalised, labeled rows reset.</summary>
-public sealed class LabelPropagation(IDiffusionEngine engine) : LabelDiffusion(engine)
-{
-    public override int MaxIter { get; init; } = 1000;
-
-    public override DiffusionOptions Options => new()
-    {
-        Model = DiffusionModel.Propagation, Kernel = Kernel, Gamma = Gamma, NNeighbors = NNeighbors,
-        MaxIter = MaxIter, Tol = Tol, Precision = Precision, MemoryLimitBytes = MemoryLimitBytes,
-        Float64UnderflowCut = Float64UnderflowCut, Solver = Solver,
-        KnnGraph = KnnGraph, KnnSelfLoops = KnnSelfLoops, KnnWeights = KnnWeights, KnnSearch = KnnSearch,
-    };
-}
+public sealed class LabelPropagation(IDiffusionEngine engine) : LabelDiffusion(engine, DiffusionOptions.Propagation());

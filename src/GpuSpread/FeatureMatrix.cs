@@ -54,25 +54,19 @@ public sealed class FeatureMatrix
         return result;
     }
 
-    /// <summary>The rows with the given indices, in that order, in the same precision.</summary>
-    public FeatureMatrix SelectRows(IReadOnlyList<int> rowIndices)
+    /// <summary>
+    /// The centre every engine packs this data set's rows (and new rows) with: the column means rounded to integers,
+    /// which takes away large common offsets and keeps integer-valued data (pixels, counts) exact, so that their
+    /// float32 distances and exponents are exact too.
+    /// </summary>
+    internal double[] IntegerCentre()
     {
-        ArgumentNullException.ThrowIfNull(rowIndices);
-        if (Single is not null) return FromSingle(Gather(Single, rowIndices), rowIndices.Count, Cols);
-        return FromDouble(Gather(Double!, rowIndices), rowIndices.Count, Cols);
-    }
-
-    private T[] Gather<T>(T[] source, IReadOnlyList<int> rowIndices)
-    {
-        var result = new T[(long)rowIndices.Count * Cols];
-        for (int r = 0; r < rowIndices.Count; r++)
-        {
-            int row = rowIndices[r];
-            if ((uint)row >= (uint)Rows)
-                throw new ArgumentOutOfRangeException(nameof(rowIndices), $"row index {row} is outside 0..{Rows - 1}");
-            Array.Copy(source, (long)row * Cols, result, (long)r * Cols, Cols);
-        }
-        return result;
+        var sums = new double[Cols];
+        for (int i = 0; i < Rows; i++)
+            for (int k = 0; k < Cols; k++)
+                sums[k] += this[i, k];
+        for (int k = 0; k < sums.Length; k++) sums[k] = Math.Round(sums[k] / Math.Max(1, Rows));
+        return sums;
     }
 
     private static void CheckShape(long length, int rows, int cols)

@@ -6,7 +6,7 @@ namespace GpuSpread;
 /// its container's). Not the total alone: on a machine where other programs hold most of the memory, half of the
 /// total could be more than there is.
 /// </summary>
-public static class HostMemory
+internal static class HostMemory
 {
     private const string MemInfo = "/proc/meminfo";
 

@@ -40,3 +40,16 @@ public static class LabelEncoding
         return result;
     }
 }
+
+/// <summary>The rule that makes rows of label mass into distributions, scikit-learn's: each row divided by its sum.</summary>
+internal static class DistributionRows
+{
+    /// <summary>Divides a row by its sum; an all-zero row stays all zero (scikit-learn turns a zero sum into 1).</summary>
+    public static void Normalise(ReadOnlySpan<double> row, Span<double> destination)
+    {
+        double sum = 0;
+        foreach (double value in row) sum += value;
+        if (sum == 0) sum = 1;
+        for (int k = 0; k < row.Length; k++) destination[k] = row[k] / sum;
+    }
+}

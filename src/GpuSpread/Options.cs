@@ -70,18 +70,11 @@ public sealed record DiffusionOptions
     public KnnSearchMethod KnnSearch { get; init; } = KnnSearchMethod.Auto;
 
     /// <summary>
-    /// Rows from which auto picks the approximate search (bench/RESULTS.md). The exact search grows as n^2 and NN-descent
-    /// as n, but where they meet depends on how much the exact search's tile bounds prune: on the benchmark's separated
-    /// 64-dimensional clusters near 1,000,000 rows (both about 350 CPU-s there), on data they cannot prune below 100,000
-    /// (uniform rows: 35 s against 50 s). From 500,000 rows neither choice costs much more than the other could: on the
-    /// benchmark NN-descent then takes at most about twice the exact search's time, and on unprunable data the exact
-    /// search would take several times NN-descent's and grow as n^2.
+    /// Rows from which auto picks the approximate search. The exact search grows as n^2 and NN-descent as n; where they
+    /// meet depends on how much the exact search's tile bounds prune, and bench/RESULTS.md measures it on clustered and
+    /// on uniform data. From this many rows neither choice costs much more than the other could.
     /// </summary>
     public const int ApproximateKnnRows = 500_000;
-
-    /// <summary>The search the CPU engine runs for <paramref name="rows"/> rows: auto resolved by <see cref="ApproximateKnnRows"/>.</summary>
-    public KnnSearchMethod KnnSearchFor(int rows) => KnnSearch != KnnSearchMethod.Auto ? KnnSearch
-        : rows >= ApproximateKnnRows ? KnnSearchMethod.Approximate : KnnSearchMethod.Exact;
 
     /// <summary>True when the knn graph is scikit-learn's (directed, the point itself included, connectivity).</summary>
     public bool HasScikitLearnKnnGraph => KnnGraph == KnnGraphKind.Directed && KnnSelfLoops == KnnSelfLoops.Include && KnnWeights == KnnWeights.Connectivity;
@@ -96,13 +89,34 @@ public sealed record DiffusionOptions
     /// <summary>scikit-learn's LabelPropagation defaults.</summary>
     public static DiffusionOptions Propagation() => new() { Model = DiffusionModel.Propagation, MaxIter = 1000 };
 
-    /// <summary>Checks every parameter against what is allowed for <paramref name="nSamples"/> rows.</summary>
+    /// <summary>
+    /// Checks every parameter against what is allowed for <paramref name="nSamples"/> rows; the kernel's parameters only
+    /// when the graph is built from features (<paramref name="features"/>), not for a graph given as input alone.
+    /// </summary>
     /// <exception cref="InvalidParameterException">naming the parameter, its value and what is allowed.</exception>
-    public void Validate(int nSamples)
+    public void Validate(int nSamples, bool features = true)
     {
-        if (!Enum.IsDefined(Model)) throw new InvalidParameterException("model", Model.ToString(), "'spreading' or 'propagation'");
-        if (!Enum.IsDefined(Kernel)) throw new InvalidParameterException("kernel", Kernel.ToString(), "'rbf' or 'knn'");
-        if (!Enum.IsDefined(Precision)) throw new InvalidParameterException("precision", Precision.ToString(), "'float32' or 'float64'");
+        CheckDefined(Model, OptionNames.Model, "model");
+        CheckDefined(Kernel, OptionNames.Kernel, "kernel");
+        CheckDefined(Precision, OptionNames.Precision, "precision");
+        CheckDefined(Solver, OptionNames.Solver, "solver");
+        CheckDefined(KnnGraph, OptionNames.KnnGraph, "knn_graph");
+        CheckDefined(KnnSelfLoops, OptionNames.KnnSelfLoops, "knn_self_loops");
+        CheckDefined(KnnWeights, OptionNames.KnnWeights, "knn_weights");
+        CheckDefined(KnnSearch, OptionNames.KnnSearch, "knn_search");
+        if (features) ValidateKernel(nSamples);
+        if (Model == DiffusionModel.Spreading && !(Alpha > 0 && Alpha < 1))
+            throw new InvalidParameterException("alpha", Alpha, "a float in the range (0, 1)");
+        if (MaxIter < 1) throw new InvalidParameterException("max_iter", MaxIter, "an int in the range [1, inf)");
+        if (!(Tol >= 0 && double.IsFinite(Tol))) throw new InvalidParameterException("tol", Tol, "a float in the range [0, inf)");
+        if (MemoryLimitBytes is { } limit && limit < MinimumMemoryLimitBytes)
+            throw new InvalidParameterException("memory_limit", limit, $"at least {MinimumMemoryLimitBytes} bytes (64 MiB)");
+        if (RowTile is { } rowTile && rowTile < 1) throw new InvalidParameterException("row_tile", rowTile, "an int in the range [1, inf)");
+        if (ColumnTile is { } columnTile && columnTile < 1) throw new InvalidParameterException("column_tile", columnTile, "an int in the range [1, inf)");
+    }
+
+    private void ValidateKernel(int nSamples)
+    {
         if (Kernel == AffinityKernel.Rbf && !(double.IsFinite(Gamma) && Gamma > 0))
             throw new InvalidParameterException("gamma", Gamma, "a float in the range (0, inf)");
         if (Kernel == AffinityKernel.Knn)
@@ -111,24 +125,17 @@ public sealed record DiffusionOptions
             if (NNeighbors >= nSamples)
                 throw new InvalidParameterException("n_neighbors", NNeighbors,
                     $"smaller than the number of samples ({nSamples.ToString(CultureInfo.InvariantCulture)})");
+            if (KnnWeights == KnnWeights.Rbf && !(double.IsFinite(Gamma) && Gamma > 0))
+                throw new InvalidParameterException("gamma", Gamma, "a float in the range (0, inf) (it sets the rbf weights of the knn edges)");
         }
-        if (!Enum.IsDefined(KnnGraph)) throw new InvalidParameterException("knn_graph", KnnGraph.ToString(), "'directed', 'union' or 'mutual'");
-        if (!Enum.IsDefined(KnnSelfLoops)) throw new InvalidParameterException("knn_self_loops", KnnSelfLoops.ToString(), "'include' or 'drop'");
-        if (!Enum.IsDefined(KnnWeights)) throw new InvalidParameterException("knn_weights", KnnWeights.ToString(), "'connectivity' or 'rbf'");
-        if (!Enum.IsDefined(KnnSearch)) throw new InvalidParameterException("knn_search", KnnSearch.ToString(), "'auto', 'exact' or 'approximate'");
-        if (Kernel == AffinityKernel.Knn && KnnWeights == KnnWeights.Rbf && !(double.IsFinite(Gamma) && Gamma > 0))
-            throw new InvalidParameterException("gamma", Gamma, "a float in the range (0, inf) (it sets the rbf weights of the knn edges)");
-        if (Model == DiffusionModel.Spreading && !(Alpha > 0 && Alpha < 1))
-            throw new InvalidParameterException("alpha", Alpha, "a float in the range (0, 1)");
-        if (MaxIter < 1) throw new InvalidParameterException("max_iter", MaxIter, "an int in the range [1, inf)");
-        if (!(Tol >= 0 && double.IsFinite(Tol))) throw new InvalidParameterException("tol", Tol, "a float in the range [0, inf)");
-        if (!Enum.IsDefined(Solver)) throw new InvalidParameterException("solver", Solver.ToString(), "'fixed-point' or 'cg'");
         if (Solver == Solver.ConjugateGradient && Kernel != AffinityKernel.Rbf)
-            throw new InvalidParameterException("solver", "cg", "'fixed-point' with the knn kernel (conjugate gradients need a symmetric W; knn graphs are directed)");
-        if (MemoryLimitBytes is { } limit && limit < MinimumMemoryLimitBytes)
-            throw new InvalidParameterException("memory_limit", limit, $"at least {MinimumMemoryLimitBytes} bytes (64 MiB)");
-        if (RowTile is { } rowTile && rowTile < 1) throw new InvalidParameterException("row_tile", rowTile, "an int in the range [1, inf)");
-        if (ColumnTile is { } columnTile && columnTile < 1) throw new InvalidParameterException("column_tile", columnTile, "an int in the range [1, inf)");
+            throw new InvalidParameterException("solver", OptionNames.Solver[Solver.ConjugateGradient],
+                $"'{OptionNames.Solver[Solver.FixedPoint]}' with the knn kernel (conjugate gradients need a symmetric W; knn graphs are directed)");
+    }
+
+    private static void CheckDefined<T>(T value, NameTable<T> names, string parameter) where T : struct, Enum
+    {
+        if (!Enum.IsDefined(value)) throw new InvalidParameterException(parameter, value.ToString(), names.Allowed);
     }
 
     public const long MinimumMemoryLimitBytes = 64L << 20;

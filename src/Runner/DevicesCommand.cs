@@ -6,21 +6,21 @@ namespace GpuSpread.Runner;
 
 /// <summary>
 /// <c>gpuspread devices</c>: what ILGPU sees on this machine (name, type, memory, warp size, largest group) and
-/// which device <c>--engine gpu</c> would use; with <c>--benchmark</c>, times the rbf pass on that device and prints
-/// GFLOP/s and GB/s to compare with the roofline figures of bench/GPU.md.
+/// which device <c>--engine gpu</c> would use; with <c>--benchmark</c>, times an rbf iteration on that device (or on the
+/// simulator or the CPU engine) and prints GFLOP/s to compare with the roofline figures of bench/GPU.md.
 /// </summary>
 public static class DevicesCommand
 {
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
-        var benchmark = new Option<bool>("--benchmark") { Description = "Time the rbf pass (one iteration's operator) on the GPU engine's device." };
-        var engine = new Option<string>("--engine") { Description = "gpu (default) or gpu-sim (the CPU simulator) for --benchmark.", DefaultValueFactory = _ => "gpu" };
-        engine.AcceptOnlyFromAmong("gpu", "gpu-sim");
+        var benchmark = new Option<bool>("--benchmark") { Description = "Time an rbf spreading iteration (the pass, the update, the convergence test) on the GPU engine's device." };
+        var engine = new Option<string>("--engine") { Description = "gpu (default), gpu-sim (the CPU simulator) or cpu for --benchmark.", DefaultValueFactory = _ => "gpu" };
+        engine.AcceptOnlyFromAmong("gpu", "gpu-sim", "cpu");
         var rows = new Option<int>("--rows") { Description = "n of the benchmark.", DefaultValueFactory = _ => 100_000 };
         var dims = new Option<int>("--dims") { Description = "d of the benchmark.", DefaultValueFactory = _ => 64 };
         var classes = new Option<int>("--classes") { Description = "c of the benchmark.", DefaultValueFactory = _ => 10 };
-        var repeats = new Option<int>("--repeats") { Description = "Timed passes after one warm-up.", DefaultValueFactory = _ => 3 };
-        var command = new Command("devices", "List the devices ILGPU sees and the one the GPU engine would use; --benchmark times the rbf pass.")
+        var repeats = new Option<int>("--repeats") { Description = "Timed iterations after one warm-up.", DefaultValueFactory = _ => 3 };
+        var command = new Command("devices", "List the devices ILGPU sees and the one the GPU engine would use; --benchmark times an rbf iteration.")
         {
             benchmark, engine, rows, dims, classes, repeats,
         };
@@ -59,25 +59,12 @@ public static class DevicesCommand
             stderr.WriteLine("gpuspread: --rows must be at least 2, --dims, --classes and --repeats at least 1");
             return ExitCodes.BadInput;
         }
-        GpuEngine? engine = null;
-        if (engineName == "gpu-sim") engine = GpuEngine.CreateSimulator();
-        else if (!GpuEngine.TryCreate(out engine, out string reason))
+        return CommandErrors.Run(stderr, () =>
         {
-            stderr.WriteLine($"gpuspread: --benchmark: no usable GPU ({reason}); use --engine gpu-sim to time the simulator.");
-            return ExitCodes.Failure;
-        }
-        using (engine)
-        {
-            try
-            {
-                stdout.WriteLine(PassBenchmark.Measure(engine, rows, dims, classes, repeats));
-                return ExitCodes.Success;
-            }
-            catch (OutOfMemoryException error)
-            {
-                stderr.WriteLine($"gpuspread: error: {error.Message}");
-                return ExitCodes.Failure;
-            }
-        }
+            var features = IterationBenchmark.Features(rows, dims);
+            using var engine = EngineSelection.Create(engineName, features, IterationBenchmark.Options(dims), stderr);
+            stdout.WriteLine(IterationBenchmark.Measure(engine, features, classes, repeats));
+            return ExitCodes.Success;
+        }, CancellationToken.None);
     }
 }

@@ -19,6 +19,10 @@ public static class DigitsDemo
     public const int Batch = 5;
     public const int ImageSide = 8;
 
+    /// <summary>The example's model settings (gamma 0.25, max_iter 20), in float64 so that the numbers are scikit-learn's.</summary>
+    public static DiffusionOptions Defaults(DiffusionModel model) =>
+        ModelCliOptions.ScikitLearnDefaults(model) with { Gamma = Gamma, MaxIter = MaxIter, Precision = Precision.Float64 };
+
     /// <summary>The subset's features (330 x 64, float64 pixel counts 0..16), labels to start from, answer key,
     /// and each subset row's index among the 1797 digits.</summary>
     public static (FeatureMatrix Features, long[] Labels, long[] Truth, int[] Indices) Load()

@@ -3,93 +3,136 @@ using System.CommandLine;
 namespace GpuSpread.Runner;
 
 /// <summary>
-/// The model options shared by <c>gpuspread spread</c> and <c>gpuspread self-train</c>, with scikit-learn's
-/// defaults: <c>--model</c>, <c>--kernel</c>, <c>--gamma</c>, <c>--n-neighbors</c>, <c>--alpha</c>, <c>--max-iter</c>,
-/// <c>--tol</c>, <c>--engine</c>, <c>--precision</c>. (<c>gpuspread active</c> has the same names with defaults that
-/// depend on its demo, so it declares its own.)
+/// The model options of every command that fits (<c>spread</c>, <c>self-train</c>, <c>active</c>), declared once with
+/// scikit-learn's defaults and the names of <see cref="OptionNames"/>: the model and its kernel, the kNN graph and its
+/// search, the solver, the precision, the memory limit and the engine. <see cref="Read"/> applies the options given on
+/// the command line to a baseline (a command's own defaults, such as the digits demo's).
 /// </summary>
 public sealed class ModelCliOptions
 {
-    public Option<string> Model { get; } = new("--model")
-    {
-        Description = "spreading (LabelSpreading) or propagation (LabelPropagation).",
-        DefaultValueFactory = _ => "spreading",
-    };
+    public Option<string> Model { get; } = Choice("--model", OptionNames.Model, "spreading (LabelSpreading) or propagation (LabelPropagation).");
 
-    public Option<string> Kernel { get; } = new("--kernel")
-    {
-        Description = "Affinity: rbf (dense, recomputed tile by tile) or knn (k-nearest-neighbour graph).",
-        DefaultValueFactory = _ => "rbf",
-    };
+    public Option<string> Kernel { get; } = Choice("--kernel", OptionNames.Kernel,
+        "Affinity: rbf (dense, recomputed tile by tile) or knn (k-nearest-neighbour graph).");
 
     public Option<double> Gamma { get; } = new("--gamma")
     {
-        Description = "rbf kernel width: W_ij = exp(-gamma ||x_i - x_j||^2).",
-        DefaultValueFactory = _ => 20,
+        Description = "rbf kernel width: W_ij = exp(-gamma ||x_i - x_j||^2) (also the knn kernel's rbf weights).",
+        DefaultValueFactory = _ => DiffusionOptions.Spreading().Gamma,
     };
 
     public Option<int> NNeighbors { get; } = new("--n-neighbors")
     {
-        Description = "k of the knn kernel (the point itself counts).",
-        DefaultValueFactory = _ => 7,
+        Description = "k of the knn kernel (the point itself counts unless --knn-self-loops drop).",
+        DefaultValueFactory = _ => DiffusionOptions.Spreading().NNeighbors,
     };
 
     public Option<double> Alpha { get; } = new("--alpha")
     {
         Description = "Clamping factor of spreading, in (0, 1).",
-        DefaultValueFactory = _ => 0.2,
+        DefaultValueFactory = _ => DiffusionOptions.Spreading().Alpha,
     };
 
     public Option<int?> MaxIter { get; } = new("--max-iter")
     {
-        Description = "Iteration limit of a fit (default 30 for spreading, 1000 for propagation).",
+        Description = $"Iteration limit of a fit (default {DiffusionOptions.Spreading().MaxIter} for spreading, {DiffusionOptions.Propagation().MaxIter} for propagation).",
     };
 
     public Option<double> Tol { get; } = new("--tol")
     {
-        Description = "Stop a fit when the L1 change of F falls below this.",
-        DefaultValueFactory = _ => 1e-3,
+        Description = "Stop a fit when the L1 change of F falls below this (with --solver cg: the relative residual).",
+        DefaultValueFactory = _ => DiffusionOptions.Spreading().Tol,
     };
+
+    public Option<string> Solver { get; } = Choice("--solver", OptionNames.Solver,
+        "fixed-point (scikit-learn's loop) or cg (conjugate gradients on the same fixed point; rbf only; --tol is then the relative residual).");
+
+    public Option<string> Precision { get; } = Choice("--precision", OptionNames.Precision, "float32 or float64 (bit-for-bit work).");
+
+    public Option<string?> MemoryLimit { get; } = new("--memory-limit")
+    {
+        Description = "Memory the engine may use, e.g. 1GiB or 512MiB (default: half of the available memory, spent on caching rbf weights).",
+    };
+
+    public Option<bool> NoUnderflowCut { get; } = new("--no-underflow-cut")
+    {
+        Description = "Keep rbf affinities beyond float64's underflow (scikit-learn drops them), so every point keeps its nearest neighbours.",
+    };
+
+    public Option<string> KnnGraph { get; } = Choice("--knn-graph", OptionNames.KnnGraph,
+        "knn kernel: directed (scikit-learn's), union (i~j when either is a neighbour of the other) or mutual (when both are).");
+
+    public Option<string> KnnSelfLoops { get; } = Choice("--knn-self-loops", OptionNames.KnnSelfLoops,
+        "knn kernel: include (the point is one of its own k neighbours, scikit-learn's) or drop (k other points).");
+
+    public Option<string> KnnWeights { get; } = Choice("--knn-weights", OptionNames.KnnWeights,
+        "knn kernel: connectivity (1 per edge, scikit-learn's) or rbf (exp(-gamma ||x_i - x_j||^2) on the kNN edges).");
+
+    public Option<string> KnnSearch { get; } = Choice("--knn-search", OptionNames.KnnSearch,
+        $"knn kernel: exact (brute force), approximate (NN-descent, CPU engine; its recall on 1,000 sampled rows is reported) or auto (exact below {DiffusionOptions.ApproximateKnnRows:N0} rows, approximate from there where the engine has it).");
 
     public Option<string> Engine { get; } = new("--engine")
     {
-        Description = "auto (a GPU if usable, else the CPU), cpu, gpu, gpu-sim (GPU kernels on ILGPU's CPU simulator); "
-                      + "graph input, the kNN graph options and --knn-search approximate: the CPU engine only.",
-        DefaultValueFactory = _ => "auto",
+        Description = "auto (a GPU if usable and able to run the job, else the CPU), cpu, gpu, gpu-sim (the GPU kernels on ILGPU's CPU simulator; slow).",
+        DefaultValueFactory = _ => EngineSelection.Names[0],
     };
 
-    public Option<string> Precision { get; } = new("--precision")
-    {
-        Description = "float32 or float64 (bit-for-bit work).",
-        DefaultValueFactory = _ => "float32",
-    };
+    public ModelCliOptions() => Engine.AcceptOnlyFromAmong(EngineSelection.Names);
 
-    public ModelCliOptions()
+    /// <summary>An option whose values are a name table's, the first being the default.</summary>
+    private static Option<string> Choice<T>(string name, NameTable<T> names, string description) where T : struct, Enum
     {
-        Model.AcceptOnlyFromAmong("spreading", "propagation");
-        Kernel.AcceptOnlyFromAmong("rbf", "knn");
-        Engine.AcceptOnlyFromAmong(EngineSelection.Names);
-        Precision.AcceptOnlyFromAmong("float32", "float64");
+        var option = new Option<string>(name) { Description = description, DefaultValueFactory = _ => names.Names[0] };
+        option.AcceptOnlyFromAmong([.. names.Names]);
+        return option;
     }
 
     public void AddTo(Command command)
     {
-        foreach (Option option in new Option[] { Model, Kernel, Gamma, NNeighbors, Alpha, MaxIter, Tol, Engine, Precision })
+        foreach (Option option in new Option[]
+                 {
+                     Model, Kernel, Gamma, NNeighbors, Alpha, MaxIter, Tol, Solver, Precision, MemoryLimit, NoUnderflowCut,
+                     KnnGraph, KnnSelfLoops, KnnWeights, KnnSearch, Engine,
+                 })
             command.Options.Add(option);
     }
 
-    /// <summary>The diffusion options these parse to (the engine aside), on the chosen model's defaults.</summary>
-    public DiffusionOptions Read(ParseResult parsed)
+    /// <summary>
+    /// The options given on the command line applied to the defaults of the chosen model: <paramref name="defaults"/>
+    /// (a command's own, such as the digits demo's), by default scikit-learn's. Options left out keep the defaults.
+    /// </summary>
+    /// <exception cref="InvalidParameterException">a memory limit that is not a size.</exception>
+    public DiffusionOptions Read(ParseResult parsed, Func<DiffusionModel, DiffusionOptions>? defaults = null)
     {
-        var options = (parsed.GetValue(Model) == "spreading" ? DiffusionOptions.Spreading() : DiffusionOptions.Propagation()) with
-        {
-            Kernel = parsed.GetValue(Kernel) == "knn" ? AffinityKernel.Knn : AffinityKernel.Rbf,
-            Gamma = parsed.GetValue(Gamma),
-            NNeighbors = parsed.GetValue(NNeighbors),
-            Alpha = parsed.GetValue(Alpha),
-            Tol = parsed.GetValue(Tol),
-            Precision = parsed.GetValue(Precision) == "float64" ? GpuSpread.Precision.Float64 : GpuSpread.Precision.Float32,
-        };
-        return parsed.GetValue(MaxIter) is { } iterations ? options with { MaxIter = iterations } : options;
+        var model = OptionNames.Model.Parse(parsed.GetValue(Model), "model");
+        var options = defaults?.Invoke(model) ?? ScikitLearnDefaults(model);
+        if (Given(parsed, Kernel) is { } kernel) options = options with { Kernel = OptionNames.Kernel.Parse(kernel, "kernel") };
+        if (IsGiven(parsed, Gamma)) options = options with { Gamma = parsed.GetValue(Gamma) };
+        if (IsGiven(parsed, NNeighbors)) options = options with { NNeighbors = parsed.GetValue(NNeighbors) };
+        if (IsGiven(parsed, Alpha)) options = options with { Alpha = parsed.GetValue(Alpha) };
+        if (parsed.GetValue(MaxIter) is { } maxIter) options = options with { MaxIter = maxIter };
+        if (IsGiven(parsed, Tol)) options = options with { Tol = parsed.GetValue(Tol) };
+        if (Given(parsed, Solver) is { } solver) options = options with { Solver = OptionNames.Solver.Parse(solver, "solver") };
+        if (Given(parsed, Precision) is { } precision) options = options with { Precision = OptionNames.Precision.Parse(precision, "precision") };
+        if (parsed.GetValue(MemoryLimit) is { } limit)
+            options = options with
+            {
+                MemoryLimitBytes = Cli.TryParseBytes(limit, out long bytes) ? bytes
+                    : throw new InvalidParameterException("memory_limit", limit, "a size such as 1GiB, 512MiB or a number of bytes"),
+            };
+        if (parsed.GetValue(NoUnderflowCut)) options = options with { Float64UnderflowCut = false };
+        if (Given(parsed, KnnGraph) is { } graph) options = options with { KnnGraph = OptionNames.KnnGraph.Parse(graph, "knn_graph") };
+        if (Given(parsed, KnnSelfLoops) is { } self) options = options with { KnnSelfLoops = OptionNames.KnnSelfLoops.Parse(self, "knn_self_loops") };
+        if (Given(parsed, KnnWeights) is { } weights) options = options with { KnnWeights = OptionNames.KnnWeights.Parse(weights, "knn_weights") };
+        if (Given(parsed, KnnSearch) is { } search) options = options with { KnnSearch = OptionNames.KnnSearch.Parse(search, "knn_search") };
+        return options;
     }
+
+    /// <summary>scikit-learn's defaults for <paramref name="model"/>.</summary>
+    public static DiffusionOptions ScikitLearnDefaults(DiffusionModel model) =>
+        model == DiffusionModel.Spreading ? DiffusionOptions.Spreading() : DiffusionOptions.Propagation();
+
+    private static bool IsGiven(ParseResult parsed, Option option) => parsed.GetResult(option) is { Implicit: false };
+
+    private static string? Given(ParseResult parsed, Option<string> option) => IsGiven(parsed, option) ? parsed.GetValue(option) : null;
 }

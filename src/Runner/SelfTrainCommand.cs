@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
-using GpuSpread.Graphs;
 using GpuSpread.IO;
 using GpuSpread.SelfTraining;
 
@@ -21,8 +20,8 @@ public static class SelfTrainCommand
         var data = new Option<string?>("--data") { Description = "Features: X.csv, X.csv.gz or X.npy; --data, --graph or both." };
         var labels = new Option<string>("--labels") { Description = "Labels: y.csv or y.npy; -1 = unlabeled.", Required = true };
         var output = new Option<string>("--out") { Description = "Output directory (created if missing).", Required = true };
-        var rule = new Option<string>("--rule") { Description = "fixed (one threshold tau) or flexmatch (class-adaptive thresholds, Zhang et al. 2021).", DefaultValueFactory = _ => "fixed" };
-        rule.AcceptOnlyFromAmong("fixed", "flexmatch");
+        var rule = new Option<string>("--rule") { Description = "fixed (one threshold tau) or flexmatch (class-adaptive thresholds, Zhang et al. 2021).", DefaultValueFactory = _ => WorkflowNames.Rule.Names[0] };
+        rule.AcceptOnlyFromAmong([.. WorkflowNames.Rule.Names]);
         var threshold = new Option<double>("--threshold") { Description = "tau: the fixed threshold, or FlexMatch's upper one, in (0, 1].", DefaultValueFactory = _ => 0.95 };
         var maxRounds = new Option<int>("--max-rounds") { Description = "Refits at most after the first fit (the loop stops earlier when nothing new is adopted).", DefaultValueFactory = _ => 10 };
         var revise = new Option<bool>("--revise") { Description = "Re-decide every pseudo-label each round, as FlexMatch does (default: keep them once adopted)." };
@@ -31,114 +30,96 @@ public static class SelfTrainCommand
 
         var command = new Command("self-train", "Self-training: spread, adopt confident rows as pseudo-labels (fixed or FlexMatch thresholds), refit; the graph is built once.")
         {
-            data, labels, output, rule, threshold, maxRounds, revise, noWarmUp,
+            data, labels, output, rule, threshold, maxRounds, revise, noWarmUp, truth,
         };
         var modelOptions = new ModelCliOptions();
         modelOptions.AddTo(command);
-        command.Options.Add(truth);
         var graphOptions = new GraphCliOptions();
         graphOptions.AddTo(command);
-        command.SetAction(parsed =>
+        command.SetAction(parsed => CommandErrors.Run(stderr, () =>
         {
-            if (parsed.GetValue(data) is null && parsed.GetValue(graphOptions.Graph) is null)
-            {
-                stderr.WriteLine("gpuspread: self-train needs --data (features), --graph (an edge list) or both.");
-                return ExitCodes.BadInput;
-            }
-            var options = graphOptions.WithKnnOptions(parsed, modelOptions.Read(parsed));
+            string? dataPath = parsed.GetValue(data), graphPath = parsed.GetValue(graphOptions.Graph);
+            if (dataPath is null && graphPath is null)
+                throw new InvalidParameterException("data", null, "given: self-train needs --data (features), --graph (an edge list) or both");
             var selfTraining = new SelfTrainingOptions
             {
-                Rule = parsed.GetValue(rule) == "flexmatch" ? ThresholdRule.FlexMatch : ThresholdRule.Fixed,
+                Rule = WorkflowNames.Rule.Parse(parsed.GetValue(rule), "rule"),
                 Threshold = parsed.GetValue(threshold),
                 MaxRounds = parsed.GetValue(maxRounds),
                 Revise = parsed.GetValue(revise),
                 WarmUp = !parsed.GetValue(noWarmUp),
             };
-            return Run(parsed.GetValue(data), parsed.GetValue(graphOptions.Graph), parsed.GetValue(graphOptions.GraphDirected), graphOptions.Combination(parsed),
-                parsed.GetValue(labels)!, parsed.GetValue(output)!, options, selfTraining, parsed.GetValue(modelOptions.Engine)!, parsed.GetValue(truth), stderr, cancellation);
-        });
+            selfTraining.Validate();
+            var files = InputFiles.Read(dataPath, graphPath, parsed.GetValue(graphOptions.GraphDirected), graphOptions.Combination(parsed),
+                parsed.GetValue(labels)!, parsed.GetValue(truth));
+            return Run(files, modelOptions.Read(parsed), selfTraining, parsed.GetValue(modelOptions.Engine)!, parsed.GetValue(output)!, stderr, cancellation);
+        }, cancellation));
         return command;
     }
 
-    public static int Run(string? dataPath, string? graphPath, bool graphDirected, GraphCombination combination, string labelsPath, string outDirectory,
-        DiffusionOptions options, SelfTrainingOptions selfTraining, string engineName, string? truthPath, TextWriter stderr, CancellationToken cancellation)
+    public static int Run(InputFiles files, DiffusionOptions options, SelfTrainingOptions selfTraining, string engineName, string outDirectory,
+        TextWriter stderr, CancellationToken cancellation)
     {
         var total = Stopwatch.StartNew();
-        return CommandErrors.Run(stderr, () =>
+        files.Input.Validate(options);
+        using var engine = EngineSelection.Create(engineName, files.Input, options, stderr);
+        Directory.CreateDirectory(outDirectory);
+        using var estimator = new LabelDiffusion(engine, options);
+        var clock = Stopwatch.StartNew();
+        estimator.Fit(files.Input, files.Labels, cancellation: cancellation);
+        double graphSeconds = estimator.GraphSeconds;
+        FitSummary.ReportKnnSearch(stderr, estimator.KnnSearchReport);
+        var c = CultureInfo.InvariantCulture;
+        var result = SelfTrainer.Run(estimator, selfTraining, files.Truth, round =>
+            stderr.WriteLine(string.Format(c, "gpuspread: round {0}: adopted {1}{2}{3}; {4} pseudo-labeled{5}{6}; n_iter {7}",
+                round.Round, round.Adopted, round.AdoptedAccuracy is { } a ? string.Format(c, " ({0:P1} right)", a) : "",
+                round.Dropped + round.Relabeled > 0 ? $", dropped {round.Dropped}, relabeled {round.Relabeled}" : "", round.PseudoLabeled,
+                round.PseudoAccuracy is { } p ? string.Format(c, " ({0:P1} right)", p) : "",
+                round.Accuracy is { } u ? string.Format(c, ", accuracy on the unlabeled rows {0:P2}", u) : "", round.NIter)), cancellation);
+        double seconds = clock.Elapsed.TotalSeconds;
+        var classes = result.Classes;
+        ResultWriter.WritePredictions(Path.Combine(outDirectory, "predictions.csv"), result.Predictions);
+        ResultWriter.WriteDistributions(Path.Combine(outDirectory, "distributions.csv"), classes, result.Final.Distributions, classes.Length);
+        WritePseudoLabels(Path.Combine(outDirectory, "pseudo_labels.csv"), result);
+        AccuracyScore? score = files.Truth is null ? null : AnswerKey.OnUnlabeled(result.Predictions, files.Labels, files.Truth);
+        AtomicFile.WriteBytes(Path.Combine(outDirectory, "summary.json"), stream =>
         {
-            selfTraining.Validate();
-            var inputs = GraphInputs.Read(dataPath, graphPath, graphDirected, labelsPath, truthPath);
-            options.Validate(inputs.Rows);
-            if (inputs.Features is not null && inputs.Graph is not null) combination.Validate(options.Kernel);
-            var (classes, classIndex) = LabelEncoding.Encode(Array.ConvertAll(inputs.Labels, l => (long)l), inputs.Rows);
-            int[]? answers = inputs.Truth?.Select(a => a == LabelEncoding.Unlabeled ? -1 : Math.Max(-1, Array.BinarySearch(classes, (long)a))).ToArray();
-            using var engine = GraphSpread.CreateEngine(engineName, inputs.Graph is not null, options, stderr);
-            Directory.CreateDirectory(outDirectory);
-            var clock = Stopwatch.StartNew();
-            using var graph = GraphDiffusion.Build(engine, inputs.Features, inputs.Graph, combination, options, null, cancellation);
-            double graphSeconds = clock.Elapsed.TotalSeconds;
-            GraphSpread.ReportKnnSearch(stderr, graph.KnnSearchReport);
-            var c = CultureInfo.InvariantCulture;
-            var result = SelfTrainer.Run(engine, graph, classIndex, classes.Length, options, selfTraining, answers, round =>
-                stderr.WriteLine(string.Format(c, "gpuspread: round {0}: adopted {1}{2}{3}; {4} pseudo-labeled{5}{6}; n_iter {7}",
-                    round.Round, round.Adopted, round.AdoptedAccuracy is { } a ? string.Format(c, " ({0:P1} right)", a) : "",
-                    round.Dropped + round.Relabeled > 0 ? $", dropped {round.Dropped}, relabeled {round.Relabeled}" : "", round.PseudoLabeled,
-                    round.PseudoAccuracy is { } p ? string.Format(c, " ({0:P1} right)", p) : "",
-                    round.Accuracy is { } u ? string.Format(c, ", accuracy on the unlabeled rows {0:P2}", u) : "", round.NIter)), cancellation);
-            double seconds = clock.Elapsed.TotalSeconds;
-            var final = result.Final;
-            var predictions = LabelEncoding.Decode(classes, final.Distributions, final.Rows);
-            ResultWriter.WritePredictions(Path.Combine(outDirectory, "predictions.csv"), predictions);
-            ResultWriter.WriteDistributions(Path.Combine(outDirectory, "distributions.csv"), classes, final.Distributions, classes.Length);
-            WritePseudoLabels(Path.Combine(outDirectory, "pseudo_labels.csv"), result, classes);
-            double? finalAccuracy = result.Rounds.Count > 0 ? result.Rounds[^1].Accuracy : result.InitialAccuracy;
-            AtomicFile.WriteBytes(Path.Combine(outDirectory, "summary.json"), stream =>
-            {
-                using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
-                json.WriteStartObject();
-                GraphSpread.WriteFitFields(json, inputs, graphPath, combination, options, classes, final, graph.KnnSearchReport);
-                json.WriteString("rule", selfTraining.Rule == ThresholdRule.FlexMatch ? "flexmatch" : "fixed");
-                json.WriteNumber("threshold", selfTraining.Threshold);
-                json.WriteNumber("max_rounds", selfTraining.MaxRounds);
-                json.WriteBoolean("revise", selfTraining.Revise);
-                if (selfTraining.Rule == ThresholdRule.FlexMatch) json.WriteBoolean("warmup", selfTraining.WarmUp);
-                json.WriteNumber("n_true_labeled", classIndex.Count(i => i >= 0));
-                json.WriteNumber("n_pseudo_labeled", result.PseudoLabeledCount);
-                json.WriteString("stop", result.Stop switch
-                {
-                    SelfTrainingStop.NothingAdopted => "nothing_adopted",
-                    SelfTrainingStop.NoUnlabeledLeft => "no_unlabeled_left",
-                    _ => "max_rounds",
-                });
-                if (result.InitialAccuracy is { } initial) json.WriteNumber("accuracy_unlabeled_initial", initial);
-                if (finalAccuracy is { } value) json.WriteNumber("accuracy_unlabeled", value);
-                json.WriteStartArray("rounds");
-                foreach (var round in result.Rounds) WriteRound(json, round, classes);
-                json.WriteEndArray();
-                json.WriteString("engine", engine.Description.Name);
-                json.WriteString("device", engine.Description.Device);
-                json.WriteNumber("seconds_graph", Math.Round(graphSeconds, 4));
-                json.WriteNumber("seconds", Math.Round(seconds, 4));
-                json.WriteNumber("seconds_total", Math.Round(total.Elapsed.TotalSeconds, 4));
-                json.WriteEndObject();
-            });
-            stderr.WriteLine($"gpuspread: {inputs.Rows} rows ({inputs.Input}), {classes.Length} classes, {result.Rounds.Count} rounds ({result.Stop}), "
-                + $"{result.PseudoLabeledCount} pseudo-labels, {seconds.ToString("F2", c)} s on {engine.Description.Name}; results in {outDirectory}");
-            if (result.InitialAccuracy is { } before && finalAccuracy is { } after)
-                stderr.WriteLine(string.Format(c, "gpuspread: accuracy on the {0} unlabeled rows: {1:P2} before self-training, {2:P2} after",
-                    classIndex.Count(i => i < 0), before, after));
-            return ExitCodes.Success;
-        }, cancellation);
+            using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
+            json.WriteStartObject();
+            FitSummary.WriteFit(json, files, options, classes, result.Final, estimator.KnnSearchReport, score);
+            json.WriteString("rule", WorkflowNames.Rule[selfTraining.Rule]);
+            json.WriteNumber("threshold", selfTraining.Threshold);
+            json.WriteNumber("max_rounds", selfTraining.MaxRounds);
+            json.WriteBoolean("revise", selfTraining.Revise);
+            json.WriteBoolean("warmup", selfTraining.WarmUp);
+            json.WriteNumber("n_true_labeled", files.Labels.Count(l => l != LabelEncoding.Unlabeled));
+            json.WriteNumber("n_pseudo_labeled", result.PseudoLabeledCount);
+            json.WriteString("stop", WorkflowNames.Stop[result.Stop]);
+            if (result.InitialAccuracy?.Accuracy is { } initial) json.WriteNumber("accuracy_unlabeled_initial", initial);
+            else json.WriteNull("accuracy_unlabeled_initial");
+            json.WriteStartArray("rounds");
+            foreach (var round in result.Rounds) WriteRound(json, round, classes);
+            json.WriteEndArray();
+            json.WriteNumber("seconds_graph", Math.Round(graphSeconds, 4));
+            FitSummary.WriteRun(json, estimator.Engine, seconds, total.Elapsed.TotalSeconds);
+            json.WriteEndObject();
+        });
+        stderr.WriteLine($"gpuspread: {files.Rows} rows ({OptionNames.Input[files.Input.Kind]}), {classes.Length} classes, {result.Rounds.Count} rounds ({WorkflowNames.Stop[result.Stop]}), "
+            + $"{result.PseudoLabeledCount} pseudo-labels, {seconds.ToString("F2", c)} s on {estimator.Engine.Name}; results in {outDirectory}");
+        if (result.InitialAccuracy?.Accuracy is { } before && score?.Accuracy is { } after)
+            stderr.WriteLine(string.Format(c, "gpuspread: accuracy on the {0} unlabeled rows with an answer: {1:P2} before self-training, {2:P2} after",
+                score.Value.Scored, before, after));
+        return ExitCodes.Success;
     }
 
     /// <summary>pseudo_labels.csv: row, label, round (of adoption), confidence (top probability then), pseudo-labeled rows only.</summary>
-    private static void WritePseudoLabels(string path, SelfTrainingResult result, long[] classes) => AtomicFile.WriteText(path, writer =>
+    private static void WritePseudoLabels(string path, SelfTrainingResult result) => AtomicFile.WriteText(path, writer =>
     {
         writer.Write("row,label,round,confidence\n");
         for (int i = 0; i < result.PseudoLabels.Length; i++)
             if (result.PseudoLabels[i] >= 0)
                 writer.Write(string.Create(CultureInfo.InvariantCulture,
-                    $"{i},{classes[result.PseudoLabels[i]]},{result.AdoptionRound[i]},{result.AdoptionConfidence[i]:R}\n"));
+                    $"{i},{result.Classes[result.PseudoLabels[i]]},{result.AdoptionRound[i]},{result.AdoptionConfidence[i]:R}\n"));
     });
 
     /// <summary>One round in summary.json (thresholds in class order, keyed by class label when <paramref name="classes"/> is given).</summary>

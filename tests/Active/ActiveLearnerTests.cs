@@ -12,24 +12,20 @@ public sealed class ActiveLearnerTests
         public int Diffusions { get; private set; }
         public int WarmDiffusions { get; private set; }
         public EngineDescription Description => inner.Description;
-        public bool SupportsWarmStart => inner.SupportsWarmStart;
+        public EngineCapabilities Capabilities => inner.Capabilities;
 
-        public IAffinityGraph BuildGraph(FeatureMatrix features, DiffusionOptions options, IProgress<StageProgress>? progress = null, CancellationToken cancellation = default)
+        public IAffinityGraph BuildGraph(GraphInput input, DiffusionOptions options, IProgress<StageProgress>? progress = null, CancellationToken cancellation = default)
         {
             Graphs++;
-            return inner.BuildGraph(features, options, progress, cancellation);
+            return inner.BuildGraph(input, options, progress, cancellation);
         }
 
-        public DiffusionResult Diffuse(IAffinityGraph graph, ReadOnlySpan<int> classIndex, int classes, DiffusionOptions options, IProgress<StageProgress>? progress = null, CancellationToken cancellation = default)
+        public DiffusionResult Diffuse(IAffinityGraph graph, ReadOnlySpan<int> classIndex, int classes, DiffusionOptions options,
+            IProgress<StageProgress>? progress = null, CancellationToken cancellation = default, ReadOnlySpan<double> start = default)
         {
-            Diffusions++;
-            return inner.Diffuse(graph, classIndex, classes, options, progress, cancellation);
-        }
-
-        public DiffusionResult DiffuseFrom(IAffinityGraph graph, ReadOnlySpan<int> classIndex, int classes, DiffusionOptions options, ReadOnlySpan<double> start, IProgress<StageProgress>? progress = null, CancellationToken cancellation = default)
-        {
-            WarmDiffusions++;
-            return inner.DiffuseFrom(graph, classIndex, classes, options, start, progress, cancellation);
+            if (start.IsEmpty) Diffusions++;
+            else WarmDiffusions++;
+            return inner.Diffuse(graph, classIndex, classes, options, progress, cancellation, start);
         }
 
         public double[] PredictProba(IAffinityGraph graph, DiffusionResult fitted, FeatureMatrix newFeatures, CancellationToken cancellation = default)

@@ -1,5 +1,5 @@
 using GpuSpread.Engine.Cpu;
-using GpuSpread.Graphs.Citation;
+using GpuSpread.Experiments.Citation;
 using GpuSpread.Runner;
 using GpuSpread.Tests.Graphs;
 using GpuSpread.Tests.IO;
@@ -74,12 +74,12 @@ public class CitationBenchmarkTests(ITestOutputHelper output)
             settings = key switch
             {
                 "lambda" => settings with { Lambda = double.Parse(value, System.Globalization.CultureInfo.InvariantCulture) },
-                "base" => settings with { Base = CitationCommand.ParseMethod(value) },
+                "base" => settings with { Base = CitationBenchmark.MethodNames.Parse(value, "base") },
                 _ => throw new ArgumentException(key),
             };
         }
         using var engine = new CpuEngine();
-        var result = CitationBenchmark.Evaluate(Load(dataset), CitationCommand.ParseMethod(method), settings, engine);
+        var result = CitationBenchmark.Evaluate(Load(dataset), CitationBenchmark.MethodNames.Parse(method, "method"), settings, engine);
         output.WriteLine($"{dataset} {method}: test {result.TestAccuracy:P2}, val {result.ValidationAccuracy:P2}, {result.Seconds:F1} s; {string.Join("; ", result.Choices)}");
         Assert.Equal(1000, result.TestCount);
         Assert.True(result.TestAccuracy >= floor, $"{dataset} {method}: {result.TestAccuracy:P2} is below {floor:P0}");

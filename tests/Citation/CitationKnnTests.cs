@@ -1,5 +1,5 @@
 using GpuSpread.Engine.Cpu;
-using GpuSpread.Graphs.Citation;
+using GpuSpread.Experiments.Citation;
 using GpuSpread.Tests.Graphs;
 using Xunit.Abstractions;
 
@@ -33,7 +33,7 @@ public class CitationKnnTests(ITestOutputHelper output)
         var features = CitationBenchmark.UnitRows(data.Features);
         const int k = 10;
         var options = new DiffusionOptions { Kernel = AffinityKernel.Knn, NNeighbors = k };
-        var neighbours = GraphKnn.Find<float>(features, options, k, null, default).Neighbours;
+        var neighbours = GraphKnn.Find<float>(features, options, KnnSearchMethod.Exact, k, null, default).Neighbours;
         int n = features.Rows, d = features.Cols, wrong = 0;
         var x = features.Single!;
         for (int i = 0; i < n; i += 37)

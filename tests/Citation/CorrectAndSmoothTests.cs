@@ -1,4 +1,5 @@
 using GpuSpread.Graphs;
+using GpuSpread.Experiments;
 using GpuSpread.Tests.Graphs;
 using GpuSpread.Tests.Reference;
 

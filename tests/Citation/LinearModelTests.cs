@@ -1,5 +1,5 @@
 using System.Text.Json;
-using GpuSpread.Graphs.Linear;
+using GpuSpread.Experiments.Linear;
 using GpuSpread.Tests.Graphs;
 using Xunit.Abstractions;
 

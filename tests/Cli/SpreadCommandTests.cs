@@ -93,7 +93,7 @@ public sealed class SpreadCommandTests : IDisposable
     [InlineData(new[] { "--kernel", "knn", "--n-neighbors", "21" }, "n_neighbors")]
     [InlineData(new[] { "--max-iter", "0" }, "max_iter")]
     [InlineData(new[] { "--tol", "-1" }, "tol")]
-    [InlineData(new[] { "--memory-limit", "lots" }, "--memory-limit")]
+    [InlineData(new[] { "--memory-limit", "lots" }, "'memory_limit' parameter must be a size such as 1GiB")]
     [InlineData(new[] { "--unknown-option" }, "--unknown-option")]
     public void BadParametersExitWithTwoAndNameTheParameter(string[] extra, string named)
     {

@@ -1,4 +1,3 @@
-using GpuSpread.Engine.Cpu;
 using GpuSpread.Tests.Reference;
 using Xunit.Abstractions;
 
@@ -6,7 +5,7 @@ namespace GpuSpread.Tests.Engine;
 
 /// <summary>
 /// <c>--solver cg</c>: the same fixed point as the loop (the closed forms, solved with MathNet), in far fewer
-/// passes over the graph where the loop is slow (alpha = 0.99).
+/// passes over the graph where the loop is slow (alpha = 0.99), on every engine.
 /// </summary>
 public class ConjugateGradientTests(ITestOutputHelper output)
 {
@@ -16,10 +15,18 @@ public class ConjugateGradientTests(ITestOutputHelper output)
         return (x, TestData.PartialLabels(seed, truth, classes, 0.05));
     }
 
+    public static TheoryData<string, Precision> Cases()
+    {
+        var data = new TheoryData<string, Precision>();
+        foreach (var engine in TestData.EngineNames)
+            foreach (var precision in new[] { Precision.Float64, Precision.Float32 })
+                data.Add(engine, precision);
+        return data;
+    }
+
     [Theory]
-    [InlineData(Precision.Float64)]
-    [InlineData(Precision.Float32)]
-    public void SpreadingReachesTheClosedFormInATenthOfThePasses(Precision precision)
+    [MemberData(nameof(Cases))]
+    public void SpreadingReachesTheClosedFormInATenthOfThePasses(string engineName, Precision precision)
     {
         // Points along a jittered line, labeled only near its ends and middle: diffusion has to travel the whole
         // chain, the case where the loop at alpha = 0.99 needs hundreds of passes (on clustered data it converges
@@ -38,21 +45,20 @@ public class ConjugateGradientTests(ITestOutputHelper output)
         var loop = DiffusionOptions.Spreading() with { Gamma = 1, Alpha = 0.99, MaxIter = 20000, Tol = 1e-8, Precision = precision, RowTile = 9, ColumnTile = 40 };
         var closed = ClosedForms.Spreading(TestData.Rounded(x, precision), labels, classes, loop);
 
-        using var engine = new CpuEngine();
+        using var engine = TestData.CreateEngine(engineName);
         var fixedPoint = TestData.Fit(engine, x, labels, classes, loop);
         var cg = TestData.Fit(engine, x, labels, classes, loop with { Solver = Solver.ConjugateGradient, Tol = 1e-6 });
         double loopError = TestData.MaxDifference(fixedPoint.Distributions, closed);
         double cgError = TestData.MaxDifference(cg.Distributions, closed);
-        output.WriteLine($"fixed point: {fixedPoint.NIter} passes, max error {loopError:E2}; cg: {cg.NIter} passes, max error {cgError:E2}");
+        output.WriteLine($"{engineName}: fixed point: {fixedPoint.NIter} passes, max error {loopError:E2}; cg: {cg.NIter} passes, max error {cgError:E2}");
         Assert.True(cg.Converged);
         Assert.True(cgError <= Math.Max(loopError, precision == Precision.Float64 ? 1e-7 : 2e-5), $"cg error {cgError:E2}, loop {loopError:E2}");
         Assert.True(cg.NIter * 10 <= fixedPoint.NIter, $"cg took {cg.NIter} passes, the loop {fixedPoint.NIter}");
     }
 
     [Theory]
-    [InlineData(Precision.Float64)]
-    [InlineData(Precision.Float32)]
-    public void PropagationReachesTheHarmonicSolution(Precision precision)
+    [MemberData(nameof(Cases))]
+    public void PropagationReachesTheHarmonicSolution(string engineName, Precision precision)
     {
         const int seed = 103, n = 121, classes = 3;
         var (x, labels) = Data(seed, n, classes);
@@ -62,10 +68,10 @@ public class ConjugateGradientTests(ITestOutputHelper output)
         };
         var harmonic = ClosedForms.Harmonic(TestData.Rounded(x, precision), labels, classes, options);
 
-        using var engine = new CpuEngine();
+        using var engine = TestData.CreateEngine(engineName);
         var cg = TestData.Fit(engine, x, labels, classes, options);
         double error = TestData.MaxDifference(cg.Distributions, harmonic);
-        output.WriteLine($"cg: {cg.NIter} passes, max error {error:E2}");
+        output.WriteLine($"{engineName}: cg: {cg.NIter} passes, max error {error:E2}");
         Assert.True(cg.Converged);
         Assert.True(error < (precision == Precision.Float64 ? 1e-7 : 1e-4), $"max error {error:E2}");
     }

@@ -21,7 +21,7 @@ public class NnDescentTests(ITestOutputHelper output)
     private static FeatureMatrix Blobs(int seed, int n, int d) => TestData.ToMatrix(TestData.Blobs(seed, n, d, 6, sigma: 0.4).X, Precision.Float32);
 
     private static int[] Exact(FeatureMatrix features, int k) =>
-        GraphKnn.Find<float>(features, DiffusionOptions.Spreading() with { KnnSearch = KnnSearchMethod.Exact }, k, null, default).Neighbours;
+        GraphKnn.Find<float>(features, DiffusionOptions.Spreading(), KnnSearchMethod.Exact, k, null, default).Neighbours;
 
     private static int[] Approximate(FeatureMatrix features, int k, NnDescent.Settings settings) =>
         NnDescent.Search<float>(features, SpatialOrder.Compute(features), k, settings, [], null, default).Neighbours;
@@ -119,11 +119,14 @@ public class NnDescentTests(ITestOutputHelper output)
     public void AutoIsExactBelowTheThresholdAndApproximateFromIt()
     {
         var options = DiffusionOptions.Spreading();
+        var cpu = new CpuEngine().Capabilities;
         Assert.Equal(KnnSearchMethod.Auto, options.KnnSearch);
-        Assert.Equal(KnnSearchMethod.Exact, options.KnnSearchFor(DiffusionOptions.ApproximateKnnRows - 1));
-        Assert.Equal(KnnSearchMethod.Approximate, options.KnnSearchFor(DiffusionOptions.ApproximateKnnRows));
-        Assert.Equal(KnnSearchMethod.Exact, (options with { KnnSearch = KnnSearchMethod.Exact }).KnnSearchFor(10_000_000));
-        Assert.Equal(KnnSearchMethod.Approximate, (options with { KnnSearch = KnnSearchMethod.Approximate }).KnnSearchFor(10));
+        Assert.Equal(KnnSearchMethod.Exact, cpu.KnnSearchFor(options, DiffusionOptions.ApproximateKnnRows - 1));
+        Assert.Equal(KnnSearchMethod.Approximate, cpu.KnnSearchFor(options, DiffusionOptions.ApproximateKnnRows));
+        Assert.Equal(KnnSearchMethod.Exact, cpu.KnnSearchFor(options with { KnnSearch = KnnSearchMethod.Exact }, 10_000_000));
+        Assert.Equal(KnnSearchMethod.Approximate, cpu.KnnSearchFor(options with { KnnSearch = KnnSearchMethod.Approximate }, 10));
+        // An engine without the approximate search runs auto exactly at any size.
+        Assert.Equal(KnnSearchMethod.Exact, GpuEngine.DeclaredCapabilities.KnnSearchFor(options, 10_000_000));
         var error = Assert.Throws<InvalidParameterException>(() => (options with { KnnSearch = (KnnSearchMethod)7 }).Validate(100));
         Assert.Equal("knn_search", error.Parameter);
     }
@@ -178,9 +181,8 @@ public class NnDescentTests(ITestOutputHelper output)
         var features = Blobs(81, 64, 4);
         var options = DiffusionOptions.Spreading() with { Kernel = AffinityKernel.Knn, NNeighbors = 5 };
         using var engine = GpuEngine.CreateSimulator();
-        var error = Assert.Throws<InvalidParameterException>(() => engine.BuildGraph(features, options with { KnnSearch = KnnSearchMethod.Approximate }));
-        Assert.Equal("knn_search", error.Parameter);
-        Assert.Contains("--engine cpu", error.Message);
+        var error = Assert.Throws<EngineCapabilityException>(() => engine.BuildGraph(features, options with { KnnSearch = KnnSearchMethod.Approximate }));
+        Assert.Equal("the gpu-sim engine cannot run the approximate kNN search (knn_search='approximate', NN-descent); the cpu engine can", error.Message);
         using var graph = engine.BuildGraph(features, options);
         Assert.Equal(KnnSearchReport.Exact, graph.KnnSearchReport);
     }

@@ -40,10 +40,10 @@ public class RealGpuTests(ITestOutputHelper output)
     }
 
     [RequiresGpuFact]
-    public void ThePassRunsAtASensibleRate()
+    public void TheIterationRunsAtASensibleRate()
     {
         using var gpu = GpuEngine.Create();
-        var timing = PassBenchmark.Measure(gpu, 20_000, 64, 10, 3);
+        var timing = GpuSpread.Runner.IterationBenchmark.Measure(gpu, GpuSpread.Runner.IterationBenchmark.Features(20_000, 64), 10, 3);
         output.WriteLine(timing.ToString());
         Assert.True(timing.GigaflopsPerSecond > 100, timing.ToString());
     }

@@ -32,13 +32,26 @@ public class CombinationTests(ITestOutputHelper output)
         return (x, labels, SparseGraph.FromEdges(N, sources.ToArray(), targets.ToArray(), weights.ToArray()));
     }
 
-    public static TheoryData<DiffusionModel, AffinityKernel, double> OperatorCases()
+    public static TheoryData<string, DiffusionModel, AffinityKernel, double> OperatorCases()
     {
-        var data = new TheoryData<DiffusionModel, AffinityKernel, double>();
-        foreach (var model in new[] { DiffusionModel.Spreading, DiffusionModel.Propagation })
-            foreach (var kernel in new[] { AffinityKernel.Rbf, AffinityKernel.Knn })
-                foreach (double mu in new[] { 0.0, 0.3, 1.0 })
-                    data.Add(model, kernel, mu);
+        var data = new TheoryData<string, DiffusionModel, AffinityKernel, double>();
+        foreach (var engine in TestData.EngineNames)
+            foreach (var model in new[] { DiffusionModel.Spreading, DiffusionModel.Propagation })
+                foreach (var kernel in new[] { AffinityKernel.Rbf, AffinityKernel.Knn })
+                    foreach (double mu in new[] { 0.0, 0.3, 1.0 })
+                        data.Add(engine, model, kernel, mu);
+        return data;
+    }
+
+    public static TheoryData<string, DiffusionModel, double> WeightCases()
+    {
+        var data = new TheoryData<string, DiffusionModel, double>();
+        foreach (var engine in TestData.EngineNames)
+        {
+            data.Add(engine, DiffusionModel.Spreading, 0.4);
+            data.Add(engine, DiffusionModel.Propagation, 0.4);
+            data.Add(engine, DiffusionModel.Spreading, 1.0);
+        }
         return data;
     }
 
@@ -50,7 +63,7 @@ public class CombinationTests(ITestOutputHelper output)
 
     [Theory]
     [MemberData(nameof(OperatorCases))]
-    public void OperatorsMixTheNormalisedOperators(DiffusionModel model, AffinityKernel kernel, double mu)
+    public void OperatorsMixTheNormalisedOperators(string engineName, DiffusionModel model, AffinityKernel kernel, double mu)
     {
         var (x, labels, graph) = Data();
         var options = Options(model, kernel);
@@ -61,11 +74,11 @@ public class CombinationTests(ITestOutputHelper output)
             : MixRowNormalised(wFeatures, wGraph, mu);
         var expected = DenseReference.Iterate(op, labels, Classes, options);
 
-        using var engine = new CpuEngine();
-        using var built = engine.BuildGraph(TestData.ToMatrix(x, Precision.Float64), graph, new GraphCombination { GraphWeight = mu }, options);
+        using var engine = TestData.CreateEngine(engineName);
+        using var built = engine.BuildGraph(GraphInput.Combined(TestData.ToMatrix(x, Precision.Float64), graph, new GraphCombination { GraphWeight = mu }), options);
         var result = engine.Diffuse(built, labels, Classes, options);
         double difference = TestData.MaxDifference(result.Distributions, expected.Distributions);
-        output.WriteLine($"{model} {kernel} mu {mu}: {difference:E3}, n_iter {result.NIter} (dense {expected.NIter})");
+        output.WriteLine($"{engineName} {model} {kernel} mu {mu}: {difference:E3}, n_iter {result.NIter} (dense {expected.NIter})");
         Assert.True(difference < 1e-9, $"differs from the dense loop by {difference:E3}");
         Assert.Equal(expected.NIter, result.NIter);
     }
@@ -87,10 +100,8 @@ public class CombinationTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [InlineData(DiffusionModel.Spreading, 0.4)]
-    [InlineData(DiffusionModel.Propagation, 0.4)]
-    [InlineData(DiffusionModel.Spreading, 1.0)]
-    public void WeightsAddTheTwoGraphs(DiffusionModel model, double mu)
+    [MemberData(nameof(WeightCases))]
+    public void WeightsAddTheTwoGraphs(string engineName, DiffusionModel model, double mu)
     {
         var (x, labels, graph) = Data();
         var options = Options(model, AffinityKernel.Knn) with { KnnGraph = KnnGraphKind.Union, KnnWeights = KnnWeights.Rbf };
@@ -101,49 +112,31 @@ public class CombinationTests(ITestOutputHelper output)
         var w = DenseGraphReference.Mix(wKnn, 1 - mu, DenseGraphReference.Dense(graph), mu);
         var expected = DenseReference.Iterate(DenseReference.Operator(w, model), labels, Classes, options);
 
-        using var engine = new CpuEngine();
-        using var built = engine.BuildGraph(TestData.ToMatrix(x, Precision.Float64), graph,
-            new GraphCombination { Mode = CombinationMode.Weights, GraphWeight = mu }, options);
+        using var engine = TestData.CreateEngine(engineName);
+        using var built = engine.BuildGraph(GraphInput.Combined(TestData.ToMatrix(x, Precision.Float64), graph,
+            new GraphCombination { Mode = CombinationMode.Weights, GraphWeight = mu }), options);
         var result = engine.Diffuse(built, labels, Classes, options);
         double difference = TestData.MaxDifference(result.Distributions, expected.Distributions);
-        output.WriteLine($"{model} mu {mu}: {difference:E3}, n_iter {result.NIter} (dense {expected.NIter})");
+        output.WriteLine($"{engineName} {model} mu {mu}: {difference:E3}, n_iter {result.NIter} (dense {expected.NIter})");
         Assert.True(difference < 1e-9, $"differs from the dense loop by {difference:E3}");
         Assert.Equal(expected.NIter, result.NIter);
     }
 
-    [Fact]
-    public void BadCombinationsAreRejectedByName()
+    [Theory]
+    [MemberData(nameof(TestData.Engines), MemberType = typeof(TestData))]
+    public void BadCombinationsAreRejectedByName(string engineName)
     {
         Assert.Equal("combine", Assert.Throws<InvalidParameterException>(
             () => new GraphCombination { Mode = CombinationMode.Weights }.Validate(AffinityKernel.Rbf)).Parameter);
         Assert.Equal("graph_weight", Assert.Throws<InvalidParameterException>(
             () => new GraphCombination { GraphWeight = 1.5 }.Validate(AffinityKernel.Knn)).Parameter);
         var (x, _, graph) = Data();
-        using var engine = new CpuEngine();
+        using var engine = TestData.CreateEngine(engineName);
         Assert.Equal("solver", Assert.Throws<InvalidParameterException>(
             () => engine.BuildGraph(graph, DiffusionOptions.Spreading() with { Solver = Solver.ConjugateGradient })).Parameter);
-        Assert.Throws<InputDataException>(() => GraphDiffusion.Build(engine, TestData.ToMatrix(x, Precision.Float32),
-            SparseGraph.FromEdges(N + 1, [0], [1], []), null, DiffusionOptions.Spreading()));
-    }
-
-    [Fact]
-    public void AnEngineWithoutGraphInputSaysSo()
-    {
-        var (_, _, graph) = Data();
-        using var engine = new FeaturesOnlyEngine();
-        var error = Assert.Throws<GraphInputNotSupportedException>(() => GraphDiffusion.Build(engine, null, graph, null, DiffusionOptions.Spreading()));
-        Assert.Contains("does not take a graph as input", error.Message);
-    }
-
-    private sealed class FeaturesOnlyEngine : IDiffusionEngine
-    {
-        public EngineDescription Description { get; } = new("gpu", "a test double");
-        public IAffinityGraph BuildGraph(FeatureMatrix features, DiffusionOptions options, IProgress<StageProgress>? progress = null,
-            CancellationToken cancellation = default) => throw new NotImplementedException();
-        public DiffusionResult Diffuse(IAffinityGraph graph, ReadOnlySpan<int> classIndex, int classes, DiffusionOptions options,
-            IProgress<StageProgress>? progress = null, CancellationToken cancellation = default) => throw new NotImplementedException();
-        public double[] PredictProba(IAffinityGraph graph, DiffusionResult fitted, FeatureMatrix newFeatures, CancellationToken cancellation = default)
-            => throw new NotImplementedException();
-        public void Dispose() { }
+        Assert.Equal("combine", Assert.Throws<InvalidParameterException>(() => engine.BuildGraph(
+            GraphInput.Combined(TestData.ToMatrix(x, Precision.Float32), graph, new GraphCombination { Mode = CombinationMode.Weights }),
+            DiffusionOptions.Spreading())).Parameter);
+        Assert.Throws<InputDataException>(() => GraphInput.Combined(TestData.ToMatrix(x, Precision.Float32), SparseGraph.FromEdges(N + 1, [0], [1], [])));
     }
 }

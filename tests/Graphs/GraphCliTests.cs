@@ -61,7 +61,7 @@ public sealed class GraphCliTests : IDisposable
         var root = summary.RootElement;
         Assert.Equal("graph", root.GetProperty("input").GetString());
         Assert.Equal(21, root.GetProperty("n").GetInt32());
-        Assert.False(root.TryGetProperty("d", out _));
+        Assert.Equal(JsonValueKind.Null, root.GetProperty("d").ValueKind);
         Assert.Equal(36, root.GetProperty("graph_entries").GetInt32());
         Assert.Equal(1, root.GetProperty("graph_isolated_nodes").GetInt32());
         Assert.True(root.GetProperty("converged").GetBoolean());
@@ -106,21 +106,65 @@ public sealed class GraphCliTests : IDisposable
         Assert.Equal("9", predictions[19]);
     }
 
-    [Theory]
-    [InlineData("gpu", "--graph")]
-    [InlineData("gpu-sim", "--graph")]
-    [InlineData("gpu", "--knn-graph")]
-    public void TheGpuEngineRefusesGraphInputWithExitOne(string engine, string option)
+    /// <summary>One summary.json schema for every input: the same keys in the same order, null where they do not apply.</summary>
+    [Fact]
+    public void FeaturesGraphAndBothWriteOneSchema()
     {
         var (edges, labels) = WriteChains();
-        string[] input = option == "--graph"
-            ? ["--graph", edges]
-            : ["--data", WriteFeatures(), "--kernel", "knn", "--knn-graph", "union"];
-        var (code, _, stderr) = Run(["spread", .. input, "--labels", labels, "--out", PathOf("out"), "--engine", engine]);
-        Assert.Equal(ExitCodes.Failure, code);
-        Assert.Contains($"--engine {engine}", stderr);
-        Assert.Contains(option, stderr);
-        Assert.Contains("CPU engine only", stderr);
+        string data = WriteFeatures();
+        string[][] inputs = [["--data", data], ["--graph", edges], ["--data", data, "--graph", edges]];
+        var schemas = new List<string[]>();
+        foreach (var (input, index) in inputs.Select((input, index) => (input, index)))
+        {
+            string output = PathOf($"out{index}");
+            var (code, _, stderr) = Run(["spread", .. input, "--labels", labels, "--truth", labels, "--out", output, "--engine", "cpu"]);
+            Assert.True(code == ExitCodes.Success, stderr);
+            using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "summary.json")));
+            schemas.Add(summary.RootElement.EnumerateObject().Select(p => p.Name).ToArray());
+            var root = summary.RootElement;
+            Assert.Equal(index == 1 ? JsonValueKind.Null : JsonValueKind.Number, root.GetProperty("gamma").ValueKind);
+            Assert.Equal(index == 0 ? JsonValueKind.Null : JsonValueKind.Number, root.GetProperty("graph_entries").ValueKind);
+            Assert.Equal(index == 2 ? JsonValueKind.String : JsonValueKind.Null, root.GetProperty("combine").ValueKind);
+            Assert.Equal("fixed-point", root.GetProperty("solver").GetString());
+            // The answer key knows only the two labeled rows: no unlabeled row is scored.
+            Assert.Equal(0, root.GetProperty("n_scored").GetInt32());
+            Assert.Equal(JsonValueKind.Null, root.GetProperty("accuracy_unlabeled").ValueKind);
+        }
+        Assert.Equal(schemas[0], schemas[1]);
+        Assert.Equal(schemas[0], schemas[2]);
+        Assert.Equal(
+            ["input", "n", "d", "classes", "n_labeled", "model", "alpha", "kernel", "gamma", "n_neighbors", "knn_graph", "knn_self_loops",
+             "knn_weights", "knn_search", "knn_recall_sample", "knn_recall", "graph", "graph_edge_lines", "graph_entries", "graph_isolated_nodes",
+             "graph_symmetric", "combine", "graph_weight", "solver", "max_iter", "tol", "precision", "underflow_cut", "memory_limit", "n_iter",
+             "converged", "accuracy_unlabeled", "n_scored", "engine", "device", "seconds", "seconds_total"],
+            schemas[0]);
+    }
+
+    /// <summary>The GPU kernels on the simulator run graph input, the combination and the kNN options from the command line, as the CPU engine does.</summary>
+    [Theory]
+    [InlineData("--graph")]
+    [InlineData("--combine")]
+    [InlineData("--knn-graph")]
+    public void TheSimulatedGpuRunsWhatTheCpuEngineRuns(string option)
+    {
+        var (edges, labels) = WriteChains();
+        string[] input = option switch
+        {
+            "--graph" => ["--graph", edges],
+            "--combine" => ["--data", WriteFeatures(), "--graph", edges, "--kernel", "knn", "--n-neighbors", "4", "--combine", "weights"],
+            _ => ["--data", WriteFeatures(), "--kernel", "knn", "--knn-graph", "union", "--knn-weights", "rbf", "--gamma", "1"],
+        };
+        var outputs = new Dictionary<string, string[]>();
+        foreach (string engine in new[] { "cpu", "gpu-sim" })
+        {
+            string output = PathOf(engine);
+            var (code, _, stderr) = Run(["spread", .. input, "--labels", labels, "--out", output, "--engine", engine, "--precision", "float64"]);
+            Assert.True(code == ExitCodes.Success, stderr);
+            outputs[engine] = File.ReadAllLines(Path.Combine(output, "predictions.csv"));
+            using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "summary.json")));
+            Assert.Equal(engine, summary.RootElement.GetProperty("engine").GetString());
+        }
+        Assert.Equal(outputs["cpu"], outputs["gpu-sim"]);
     }
 
     [Theory]

@@ -6,7 +6,7 @@ namespace GpuSpread.Tests.Graphs;
 
 /// <summary>
 /// Small graphs worked out by hand: a weighted path with an isolated node (graph input), and five points on a
-/// line whose kNN graphs under every option are written out below.
+/// line whose kNN graphs under every option are written out below. The fits run on every engine.
 /// </summary>
 public class HandComputedGraphTests
 {
@@ -14,20 +14,21 @@ public class HandComputedGraphTests
     private static SparseGraph Path() => SparseGraph.FromEdges(5, [0, 1, 2], [1, 2, 3], [2.0, 1.0, 3.0]);
     private static readonly long[] PathLabels = [10, -1, -1, 20, -1];
 
-    [Fact]
-    public void PropagationOverAGraphReachesTheHarmonicSolution()
+    [Theory]
+    [MemberData(nameof(TestData.Engines), MemberType = typeof(TestData))]
+    public void PropagationOverAGraphReachesTheHarmonicSolution(string engineName)
     {
         // Harmonic: f1 = (2 f0 + f2) / 3 and f2 = (f1 + 3 f3) / 4 give f1 = (8, 3) / 11 and f2 = (2, 9) / 11.
-        using var engine = new CpuEngine();
-        var fit = GraphDiffusion.Fit(engine, null, Path(), null, PathLabels,
-            DiffusionOptions.Propagation() with { Tol = 1e-13, MaxIter = 10_000 });
+        using var engine = TestData.CreateEngine(engineName);
+        using var fit = new LabelDiffusion(engine, DiffusionOptions.Propagation() with { Tol = 1e-13, MaxIter = 10_000 }).Fit(Path(), PathLabels);
         double[] expected = [1, 0, 8 / 11.0, 3 / 11.0, 2 / 11.0, 9 / 11.0, 0, 1, 0, 0];
-        for (int k = 0; k < expected.Length; k++) Assert.Equal(expected[k], fit.Result.Distributions[k], 10);
+        for (int k = 0; k < expected.Length; k++) Assert.Equal(expected[k], fit.LabelDistributions[k], 10);
         Assert.Equal([10L, 10, 20, 20, 10], fit.Transduction); // the isolated node: all zero, classes[0]
     }
 
-    [Fact]
-    public void SpreadingOverAGraphReachesTheClosedForm()
+    [Theory]
+    [MemberData(nameof(TestData.Engines), MemberType = typeof(TestData))]
+    public void SpreadingOverAGraphReachesTheClosedForm(string engineName)
     {
         // Degrees 2, 3, 4, 3 and 0 (counted as 1); S_ij = W_ij / sqrt(d_i d_j).
         var s = Matrix<double>.Build.Dense(5, 5);
@@ -40,22 +41,22 @@ public class HandComputedGraphTests
         y0[3, 1] = 1;
         var closed = (Matrix<double>.Build.DenseIdentity(5) - alpha * s).Solve((1 - alpha) * y0);
 
-        using var engine = new CpuEngine();
-        var fit = GraphDiffusion.Fit(engine, null, Path(), null, PathLabels,
-            DiffusionOptions.Spreading() with { Alpha = alpha, Tol = 1e-14, MaxIter = 10_000 });
+        using var engine = TestData.CreateEngine(engineName);
+        using var fit = new LabelDiffusion(engine, DiffusionOptions.Spreading() with { Alpha = alpha, Tol = 1e-14, MaxIter = 10_000 }).Fit(Path(), PathLabels);
         for (int i = 0; i < 4; i++)
         {
             double sum = closed.Row(i).Sum();
-            for (int c = 0; c < 2; c++) Assert.Equal(closed[i, c] / sum, fit.Result.Distributions[i * 2 + c], 10);
+            for (int c = 0; c < 2; c++) Assert.Equal(closed[i, c] / sum, fit.LabelDistributions[i * 2 + c], 10);
         }
-        Assert.Equal(0.0, fit.Result.Distributions[8]);
-        Assert.Equal(0.0, fit.Result.Distributions[9]);
+        Assert.Equal(0.0, fit.LabelDistributions[8]);
+        Assert.Equal(0.0, fit.LabelDistributions[9]);
     }
 
-    [Fact]
-    public void AGraphWithoutFeaturesHasNoInductivePrediction()
+    [Theory]
+    [MemberData(nameof(TestData.Engines), MemberType = typeof(TestData))]
+    public void AGraphWithoutFeaturesHasNoInductivePrediction(string engineName)
     {
-        using var engine = new CpuEngine();
+        using var engine = TestData.CreateEngine(engineName);
         using var graph = engine.BuildGraph(Path(), DiffusionOptions.Spreading());
         var result = engine.Diffuse(graph, [0, -1, -1, 1, -1], 2, DiffusionOptions.Spreading());
         var error = Assert.Throws<NotSupportedException>(() => engine.PredictProba(graph, result, FeatureMatrix.FromDouble([1.0], 1, 1)));
@@ -108,8 +109,9 @@ public class HandComputedGraphTests
         Assert.True(GraphParityTests.MaxDifference(expected, w) < 1e-15);
     }
 
-    [Fact]
-    public void SpreadingOverTheSymmetricRbfKnnGraphReachesTheClosedForm()
+    [Theory]
+    [MemberData(nameof(TestData.Engines), MemberType = typeof(TestData))]
+    public void SpreadingOverTheSymmetricRbfKnnGraphReachesTheClosedForm(string engineName)
     {
         var options = DiffusionOptions.Spreading() with
         {
@@ -123,7 +125,7 @@ public class HandComputedGraphTests
         y0[4, 1] = 1;
         var closed = (Matrix<double>.Build.DenseIdentity(5) - 0.9 * s).Solve(0.1 * y0);
 
-        using var engine = new CpuEngine();
+        using var engine = TestData.CreateEngine(engineName);
         using var graph = engine.BuildGraph(LineFeatures(Precision.Float64), options);
         var result = engine.Diffuse(graph, [0, -1, -1, -1, 1], 2, options);
         for (int i = 0; i < 5; i++)
@@ -138,15 +140,16 @@ public class HandComputedGraphTests
         Assert.Equal(p1 / (p0 + p1), proba[1], 12);
     }
 
-    [Fact]
-    public void MutualKnnLeavesSeparateComponentsApart()
+    [Theory]
+    [MemberData(nameof(TestData.Engines), MemberType = typeof(TestData))]
+    public void MutualKnnLeavesSeparateComponentsApart(string engineName)
     {
         // Mutual without self: {0, 1, 2} and {3, 4}; a label in the first never reaches the second.
         var options = DiffusionOptions.Spreading() with
         {
             Kernel = AffinityKernel.Knn, NNeighbors = 2, KnnGraph = KnnGraphKind.Mutual, KnnSelfLoops = KnnSelfLoops.Drop, Tol = 1e-12, MaxIter = 1000,
         };
-        using var engine = new CpuEngine();
+        using var engine = TestData.CreateEngine(engineName);
         using var graph = engine.BuildGraph(LineFeatures(Precision.Float32), options);
         var result = engine.Diffuse(graph, [0, -1, -1, -1, -1], 1, options);
         Assert.Equal([1.0, 1.0, 1.0, 0.0, 0.0], result.Distributions);
@@ -160,9 +163,6 @@ public class HandComputedGraphTests
         Assert.Equal(KnnSelfLoops.Include, options.KnnSelfLoops);
         Assert.Equal(KnnWeights.Connectivity, options.KnnWeights);
         Assert.True(options.HasScikitLearnKnnGraph);
-        using var engine = new CpuEngine();
-        using var graph = engine.BuildGraph(LineFeatures(Precision.Float32), options);
-        Assert.IsType<KnnOperator>(GraphParityTests.OperatorOf(graph)); // the scikit-learn path is untouched
     }
 
     [Fact]
@@ -182,13 +182,6 @@ public class HandComputedGraphTests
 
     private static double[,] KnnW(DiffusionOptions options)
     {
-        if (options.HasScikitLearnKnnGraph)
-        {
-            // The engine keeps KnnOperator for these; the CSR builder must give the same graph.
-            var features = LineFeatures(options.Precision);
-            var neighbours = GraphKnn.Find<float>(features, options, GraphKnn.SearchCount(options), null, default).Neighbours;
-            return GraphParityTests.Dense(GraphKnn.Matrix(neighbours, GraphKnn.SearchCount(options), features, options));
-        }
         using var engine = new CpuEngine();
         using var graph = engine.BuildGraph(LineFeatures(options.Precision), options);
         return GraphParityTests.Dense(Assert.IsType<CsrOperator>(GraphParityTests.OperatorOf(graph)).Matrix);

@@ -64,19 +64,29 @@ public class SelfTrainingTests
         return (SparseGraph.FromEdges(21, sources.ToArray(), targets.ToArray(), weights), labels, truth);
     }
 
+    public static TheoryData<string, ThresholdRule, bool> LoopCases()
+    {
+        var data = new TheoryData<string, ThresholdRule, bool>();
+        foreach (var engine in TestData.EngineNames)
+        {
+            data.Add(engine, ThresholdRule.Fixed, false);
+            data.Add(engine, ThresholdRule.FlexMatch, false);
+            data.Add(engine, ThresholdRule.FlexMatch, true);
+        }
+        return data;
+    }
+
     [Theory]
-    [InlineData(ThresholdRule.Fixed, false)]
-    [InlineData(ThresholdRule.FlexMatch, false)]
-    [InlineData(ThresholdRule.FlexMatch, true)]
-    public void TheLoopAdoptsRefitsAndKeepsPseudoLabelsApart(ThresholdRule rule, bool revise)
+    [MemberData(nameof(LoopCases))]
+    public void TheLoopAdoptsRefitsAndKeepsPseudoLabelsApart(string engineName, ThresholdRule rule, bool revise)
     {
         var (graph, labels, truth) = Chains();
         var options = DiffusionOptions.Spreading() with { Alpha = 0.9, MaxIter = 2000, Tol = 1e-9 };
-        using var engine = new CpuEngine();
-        using var built = engine.BuildGraph(graph, options);
+        using var engine = TestData.CreateEngine(engineName);
+        using var estimator = new LabelDiffusion(engine, options).Fit(graph, Labels(labels));
         var selfTraining = new SelfTrainingOptions { Rule = rule, Threshold = 0.9, MaxRounds = 20, Revise = revise };
         var rounds = new List<SelfTrainingRound>();
-        var result = SelfTrainer.Run(engine, built, labels, 2, options, selfTraining, truth, rounds.Add);
+        var result = SelfTrainer.Run(estimator, selfTraining, Labels(truth), rounds.Add);
 
         Assert.Equal(rounds, result.Rounds);
         Assert.NotEmpty(result.Rounds);
@@ -96,11 +106,16 @@ public class SelfTrainingTests
         if (!revise) Assert.Equal(result.PseudoLabeledCount, result.Rounds.Sum(r => r.Adopted));
         Assert.Equal(SelfTrainingStop.NothingAdopted, result.Stop);
 
-        // The final fit is the fit on the true and pseudo-labels together.
+        // The final fit is the fit on the true and pseudo-labels together, and the estimator holds it.
         var combined = (int[])labels.Clone();
         for (int i = 0; i < 21; i++) if (result.PseudoLabels[i] >= 0) combined[i] = result.PseudoLabels[i];
-        Assert.Equal(engine.Diffuse(built, combined, 2, options).Distributions, result.Final.Distributions);
+        using var refit = new LabelDiffusion(engine, options).Fit(graph, Labels(combined));
+        Assert.Equal(refit.LabelDistributions, result.Final.Distributions);
+        Assert.Equal(refit.Transduction, result.Predictions);
+        Assert.Equal(result.Final, estimator.Result);
     }
+
+    private static long[] Labels(int[] labels) => Array.ConvertAll(labels, l => (long)l);
 
     [Fact]
     public void AFixedThresholdAdoptsOnlyConfidentRows()
@@ -108,10 +123,10 @@ public class SelfTrainingTests
         var (graph, labels, truth) = Chains();
         var options = DiffusionOptions.Spreading() with { Alpha = 0.9, MaxIter = 2000, Tol = 1e-9 };
         using var engine = new CpuEngine();
-        using var built = engine.BuildGraph(graph, options);
-        var initial = engine.Diffuse(built, labels, 2, options);
+        using var estimator = new LabelDiffusion(engine, options).Fit(graph, Labels(labels));
+        var initial = estimator.Result;
         var (top, _) = SelfTrainer.TopClasses(initial.Distributions, 21, 2);
-        var result = SelfTrainer.Run(engine, built, labels, 2, options, new SelfTrainingOptions { Threshold = 0.97, MaxRounds = 1 }, truth);
+        var result = SelfTrainer.Run(estimator, new SelfTrainingOptions { Threshold = 0.97, MaxRounds = 1 }, Labels(truth));
         int expected = Enumerable.Range(0, 21).Count(i => labels[i] < 0 && top[i] >= 0.97);
         Assert.Equal(expected, result.Rounds[0].Adopted);
         Assert.Equal(SelfTrainingStop.MaxRounds, result.Stop);

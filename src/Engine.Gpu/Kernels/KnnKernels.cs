@@ -1,5 +1,4 @@
 using ILGPU;
-using ILGPU.Algorithms;
 
 namespace GpuSpread.Engine.Gpu.Kernels;
 
@@ -32,7 +31,7 @@ internal struct KnnSearchArgs
 /// Exact brute-force k-nearest-neighbour search (FAISS's GPU brute force, in the CPU engine's semantics): a
 /// tiled distance pass in T keeps each query row's best k + 4 candidates, sorted by (distance, index) so that
 /// ties go to the lower index; a second kernel re-ranks them on float64 distances taken by direct differences,
-/// so float32 rounding does not reorder near neighbours. Then in-degrees and prediction from the lists.
+/// so float32 rounding does not reorder near neighbours.
 /// </summary>
 internal static class KnnKernels
 {
@@ -166,53 +165,4 @@ internal static class KnnKernels
 
     private static bool Precedes(ArrayView<double> exact, ArrayView<int> index, long first, int x, int y)
         => exact[first + x] < exact[first + y] || (exact[first + x] == exact[first + y] && index[first + x] < index[first + y]);
-
-    /// <summary>Counts, for each row, how many other rows list it (in-degree; spreading leaves out the row itself).</summary>
-    [Kernel(grouped: false)]
-    public static void InDegrees(
-        Index1D i,                 // row
-        ArrayView<int> neighbours, // k neighbours per row
-        ArrayView<int> inDegree,   // out: in-degree per row (zero before)
-        int k)                     // neighbours per row
-    {
-        if ((long)(i.X + 1) * k > neighbours.Length) return;
-        for (int n = 0; n < k; n++)
-        {
-            int j = neighbours[(long)i.X * k + n];
-            if (j != i && j >= 0 && j < inDegree.Length) Atomic.Add(ref inDegree[j], 1);
-        }
-    }
-
-    /// <summary>-log(max(1, in-degree)) / 2: the knn spreading normalisation (a zero degree counts as 1).</summary>
-    [Kernel(grouped: false)]
-    public static void HalfLogInverseDegrees(
-        Index1D j,                          // row
-        ArrayView<int> inDegree,            // in-degree per row
-        ArrayView<double> halfLogInverse)   // out
-    {
-        if (j >= halfLogInverse.Length) return;
-        halfLogInverse[j] = DeviceMath.Multiply(-0.5, DeviceMath.Log(XMath.Max(1, inDegree[j])));
-    }
-
-    /// <summary>predict_proba of a new row: the row-normalised sum of its k training neighbours' distributions.</summary>
-    [Kernel(grouped: false)]
-    public static void Predict(
-        Index1D q,                        // query row
-        ArrayView<int> neighbours,        // k training neighbours per query row
-        ArrayView<double> distributions,  // the fitted distributions, classes per training row
-        ArrayView<double> result,         // out: classes values per query row
-        int k,                            // neighbours per row
-        int classes)                      // classes
-    {
-        long start = (long)q.X * classes;
-        if (start + classes > result.Length || (long)(q.X + 1) * k > neighbours.Length) return;
-        for (int c = 0; c < classes; c++) result[start + c] = 0;
-        for (int n = 0; n < k; n++)
-        {
-            long row = (long)neighbours[(long)q.X * k + n] * classes;
-            if (row < 0 || row + classes > distributions.Length) continue;
-            for (int c = 0; c < classes; c++) result[start + c] += distributions[row + c];
-        }
-        NormaliseKernels.NormaliseInPlace(result, start, classes);
-    }
 }

@@ -81,7 +81,7 @@ internal static class UpdateKernels
 
     /// <summary>The sum over the group in a fixed tree order (the group size is a power of two).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static double GroupSum(ArrayView<double> scratch, double value)
+    internal static double GroupSum(ArrayView<double> scratch, double value)
     {
         int t = Group.IdxX;
         scratch[t] = value;

@@ -7,7 +7,7 @@ namespace GpuSpread.IO;
 /// a temporary file in the same directory (<c>.{name}.tmp-{random}</c>), is flushed to disk, and is then
 /// renamed over the target. When the writer throws, the temporary file is deleted and the target is untouched.
 /// </summary>
-public static class AtomicFile
+internal static class AtomicFile
 {
     /// <summary>Writes UTF-8 text (no byte-order mark) through <paramref name="write"/>.</summary>
     public static void WriteText(string path, Action<TextWriter> write)

@@ -13,7 +13,7 @@ namespace GpuSpread.Active;
 /// masked until one is at most i (rejection sampling; 64-bit outputs only above 2^32 - 1).</item>
 /// </list>
 /// </summary>
-public sealed class NumPyRandomState
+internal sealed class NumPyRandomState
 {
     private const int N = 624;
     private const int M = 397;

@@ -90,14 +90,13 @@ public sealed class ActiveLearningEvents
 /// </summary>
 public sealed class ActiveLearner : IDisposable
 {
-    private readonly IDiffusionEngine _engine;
+    private readonly LabelDiffusion _estimator;
     private readonly FeatureMatrix _features;
-    private readonly DiffusionOptions _options;
     private readonly ActiveLearningOptions _active;
     private readonly IReadOnlyList<long>? _truth;
     private readonly long[] _labels;
     private readonly HashSet<int> _skipped = [];
-    private IAffinityGraph? _graph;
+    private bool _graphBuilt;
 
     /// <param name="labels">The labels to start from, -1 for unlabeled; at least one row must be labeled.</param>
     /// <param name="truth">An answer key for the reports (not the oracle): every row's label, -1 where unknown.</param>
@@ -118,11 +117,8 @@ public sealed class ActiveLearner : IDisposable
             throw new InvalidParameterException("warm_start", true, "false with LabelSpreading: its iterate is not its distributions " +
                 "(far rows hold mass like 1e-49 that normalising turns into 1), so starting from them keeps stale predictions; " +
                 "spreading converges in a few iterations from the labels anyway. Warm start is for LabelPropagation, whose iterate is its distributions");
-        if (active.WarmStart && !engine.SupportsWarmStart)
-            throw new InvalidParameterException("warm_start", true, $"false: the {engine.Description.Name} engine cannot start from given distributions");
-        _engine = engine;
+        _estimator = new LabelDiffusion(engine, options);
         _features = features;
-        _options = options;
         _active = active;
         _truth = truth;
         _labels = [.. labels];
@@ -135,7 +131,7 @@ public sealed class ActiveLearner : IDisposable
     public IReadOnlyCollection<int> Skipped => _skipped;
 
     /// <summary>How the knn graph was searched, once the first round has built it (null before, and for rbf).</summary>
-    public KnnSearchReport? KnnSearchReport => _graph?.KnnSearchReport;
+    public KnnSearchReport? KnnSearchReport => _graphBuilt ? _estimator.KnnSearchReport : null;
 
     /// <summary>
     /// Runs the session. With <paramref name="replay"/> (the rounds of a journal), each journaled round keeps its
@@ -177,7 +173,7 @@ public sealed class ActiveLearner : IDisposable
 
             var fit = Diffuse(last, progress, cancellation);
             var clock = Stopwatch.StartNew();
-            var (accuracy, report) = Score(fit, unlabeled);
+            var (accuracy, report) = Score(fit);
             var entropies = Uncertainty.Entropies(fit.Distributions, fit.Classes.Length, candidates);
             var picks = Uncertainty.MostUncertain(candidates, entropies, _active.Batch).Select(p => candidates[p]).ToArray();
             if (journaled is not null)
@@ -242,7 +238,7 @@ public sealed class ActiveLearner : IDisposable
         bool changed = last is null || results.Count == 0 || results[^1].Answers.Any(a => !a.Skipped);
         var fit = changed ? Diffuse(last, progress, cancellation) : last!;
         var unlabeled = Enumerable.Range(0, _labels.Length).Where(i => _labels[i] == LabelEncoding.Unlabeled).ToList();
-        var (accuracy, _) = Score(fit, unlabeled);
+        var (accuracy, _) = Score(fit);
         return new FinalFit([.. _labels], fit.Classes, fit.Result.Distributions, fit.Predictions, fit.Result.NIter, fit.Result.Converged,
             _labels.Length - unlabeled.Count, accuracy, changed ? fit.GraphSeconds + fit.DiffuseSeconds : 0);
     }
@@ -254,20 +250,12 @@ public sealed class ActiveLearner : IDisposable
 
     private Fit Diffuse(Fit? previous, IProgress<StageProgress>? progress, CancellationToken cancellation)
     {
-        var clock = Stopwatch.StartNew();
-        double graphSeconds = 0;
-        if (_graph is null)
-        {
-            _graph = _engine.BuildGraph(_features, _options, progress, cancellation);
-            graphSeconds = clock.Elapsed.TotalSeconds;
-            clock.Restart();
-        }
-        var (classes, classIndex) = LabelEncoding.Encode(_labels, _labels.Length);
-        DiffusionResult result = _active.WarmStart && previous is not null
-            ? _engine.DiffuseFrom(_graph, classIndex, classes.Length, _options, WarmStart(previous, classes), progress, cancellation)
-            : _engine.Diffuse(_graph, classIndex, classes.Length, _options, progress, cancellation);
-        var predictions = LabelEncoding.Decode(classes, result.Distributions, result.Rows);
-        return new Fit(classes, result, predictions, graphSeconds, clock.Elapsed.TotalSeconds);
+        if (!_graphBuilt) _estimator.Fit(_features, _labels, progress, cancellation);
+        else if (_active.WarmStart && previous is not null)
+            _estimator.Refit(_labels, WarmStart(previous, LabelEncoding.Encode(_labels, _labels.Length).Classes), progress, cancellation);
+        else _estimator.Refit(_labels, progress: progress, cancellation: cancellation);
+        _graphBuilt = true;
+        return new Fit(_estimator.Classes, _estimator.Result, _estimator.Transduction, _estimator.GraphSeconds, _estimator.DiffuseSeconds);
     }
 
     /// <summary>The previous distributions in this round's class columns (a class new this round starts at 0).</summary>
@@ -284,14 +272,15 @@ public sealed class ActiveLearner : IDisposable
         return start;
     }
 
-    private (double? Accuracy, ClassificationReport? Report) Score(Fit fit, List<int> unlabeled)
+    /// <summary>With an answer key, the fit's accuracy and classification report on the rows the answer key scores.</summary>
+    private (double? Accuracy, ClassificationReport? Report) Score(Fit fit)
     {
         if (_truth is null) return (null, null);
         var truth = new List<long>();
         var predicted = new List<long>();
-        foreach (int i in unlabeled)
+        for (int i = 0; i < _labels.Length; i++)
         {
-            if (_truth[i] == LabelEncoding.Unlabeled) continue;
+            if (!AnswerKey.IsScored(_labels, _truth, i)) continue;
             truth.Add(_truth[i]);
             predicted.Add(fit.Predictions[i]);
         }
@@ -308,9 +297,5 @@ public sealed class ActiveLearner : IDisposable
             Uncertainty.TopGuesses(distribution, fit.Classes, _active.TopGuesses));
     }
 
-    public void Dispose()
-    {
-        _graph?.Dispose();
-        _graph = null;
-    }
+    public void Dispose() => _estimator.Dispose();
 }

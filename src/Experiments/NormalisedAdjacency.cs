@@ -1,4 +1,6 @@
-namespace GpuSpread.Graphs;
+using GpuSpread.Graphs;
+
+namespace GpuSpread.Experiments;
 
 /// <summary>
 /// <c>S = D^-1/2 (W + s I) D^-1/2</c> of a symmetric graph, with D the row sums of <c>W + s I</c> (a zero degree
@@ -6,7 +8,7 @@ namespace GpuSpread.Graphs;
 /// it is the S of label spreading; with s = 1 the renormalised adjacency of GCN and SGC (Kipf and Welling 2017).
 /// Used by SGC's feature propagation and by Correct-and-Smooth, whose residual propagation needs signed values.
 /// </summary>
-public sealed class NormalisedAdjacency
+internal sealed class NormalisedAdjacency
 {
     private const int RowsPerBlock = 128;
     private readonly SparseGraph _graph;

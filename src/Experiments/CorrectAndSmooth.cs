@@ -1,4 +1,4 @@
-namespace GpuSpread.Graphs;
+namespace GpuSpread.Experiments;
 
 /// <summary>Parameters of <see cref="CorrectAndSmooth"/>, with the names of Huang et al.'s paper.</summary>
 public sealed record CorrectAndSmoothOptions
@@ -45,7 +45,7 @@ public sealed record CorrectAndSmoothOptions
 /// </list>
 /// S is the symmetrically normalised adjacency without self-loops (<see cref="NormalisedAdjacency"/>).
 /// </summary>
-public static class CorrectAndSmooth
+internal static class CorrectAndSmooth
 {
     public static double[] Correct(NormalisedAdjacency s, double[] z, int classes, IReadOnlyList<int> trainRows, IReadOnlyList<int> trainClasses,
         CorrectAndSmoothOptions options)

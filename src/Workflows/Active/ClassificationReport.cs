@@ -188,7 +188,7 @@ public sealed class ClassificationReport
 }
 
 /// <summary>Number formatting the way Python's <c>format</c> does it.</summary>
-public static class PythonFormat
+internal static class PythonFormat
 {
     /// <summary>
     /// <c>format(value, ".{digits}f")</c>: the exact binary value rounded half to even. .NET's "F" format rounds

@@ -1,7 +1,7 @@
-namespace GpuSpread.Graphs.Linear;
+namespace GpuSpread.Experiments.Linear;
 
 /// <summary>Stopping rules of <see cref="Lbfgs"/>.</summary>
-public sealed record LbfgsOptions
+internal sealed record LbfgsOptions
 {
     /// <summary>Correction pairs kept (m).</summary>
     public int Memory { get; init; } = 10;
@@ -16,9 +16,9 @@ public sealed record LbfgsOptions
 }
 
 /// <summary>Whether <see cref="Lbfgs.Minimise"/> met a tolerance (a status, not an exception, as MathNet's solvers report).</summary>
-public enum LbfgsStatus { Converged, StoppedWithoutConvergence, LineSearchFailed }
+internal enum LbfgsStatus { Converged, StoppedWithoutConvergence, LineSearchFailed }
 
-public sealed record LbfgsResult(double[] X, double Value, int Iterations, LbfgsStatus Status);
+internal sealed record LbfgsResult(double[] X, double Value, int Iterations, LbfgsStatus Status);
 
 /// <summary>
 /// Limited-memory BFGS (Nocedal and Wright, Numerical Optimization, algorithm 7.4 and 7.5): the two-loop recursion
@@ -26,7 +26,7 @@ public sealed record LbfgsResult(double[] X, double Value, int Iterations, Lbfgs
 /// condition (c1 = 1e-4) from the full step. A pair whose curvature s'y is not positive is not stored. Meant for
 /// smooth convex objectives such as the L2-regularised softmax regression.
 /// </summary>
-public static class Lbfgs
+internal static class Lbfgs
 {
     /// <param name="objective">f(x), writing the gradient into its second argument.</param>
     public static LbfgsResult Minimise(Func<double[], double[], double> objective, double[] start, LbfgsOptions? options = null)

@@ -1,9 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
-using GpuSpread.Graphs.Linear;
+using GpuSpread.Experiments.Linear;
+using GpuSpread.Graphs;
 using GpuSpread.SelfTraining;
 
-namespace GpuSpread.Graphs.Citation;
+namespace GpuSpread.Experiments.Citation;
 
 /// <summary>The methods the citation benchmark evaluates.</summary>
 public enum CitationMethod
@@ -86,8 +87,26 @@ public sealed record CitationResult(string Dataset, CitationMethod Method, int T
 /// </summary>
 public static class CitationBenchmark
 {
+    public static NameTable<CitationMethod> MethodNames { get; } = new((CitationMethod.Graph, "graph"), (CitationMethod.Knn, "knn"),
+        (CitationMethod.Combined, "combined"), (CitationMethod.Linear, "linear"), (CitationMethod.Sgc, "sgc"), (CitationMethod.CorrectAndSmooth, "correct-and-smooth"));
+
+    /// <summary>What a spreading method's graph is built from: the citation graph, the features' kNN graph, or both.</summary>
+    public static GraphInput Input(CitationDataset data, CitationMethod method, CitationSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(settings);
+        var combination = new GraphCombination { Mode = settings.Combine, GraphWeight = settings.GraphWeight };
+        return method switch
+        {
+            CitationMethod.Knn => GraphInput.FromFeatures(UnitRows(data.Features)),
+            CitationMethod.Combined => GraphInput.Combined(UnitRows(data.Features), data.Graph, combination),
+            _ => GraphInput.FromGraph(data.Graph),
+        };
+    }
+
+    /// <param name="input">The spreading methods' <see cref="Input"/> when the caller has it already (it chose the engine for it).</param>
     public static CitationResult Evaluate(CitationDataset data, CitationMethod method, CitationSettings settings, IDiffusionEngine engine,
-        CancellationToken cancellation = default)
+        GraphInput? input = null, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(settings);
@@ -101,7 +120,7 @@ public static class CitationBenchmark
             case CitationMethod.Graph:
             case CitationMethod.Knn:
             case CitationMethod.Combined:
-                (predictions, selfTraining) = Spread(data, method, settings, engine, choices, cancellation);
+                (predictions, selfTraining) = Spread(data, method, settings, engine, input ?? Input(data, method, settings), choices, cancellation);
                 break;
             case CitationMethod.Linear:
             case CitationMethod.Sgc:
@@ -136,37 +155,26 @@ public static class CitationBenchmark
     }
 
     private static (int[] Predictions, SelfTrainingResult? SelfTraining) Spread(CitationDataset data, CitationMethod method, CitationSettings settings,
-        IDiffusionEngine engine, List<string> choices, CancellationToken cancellation)
+        IDiffusionEngine engine, GraphInput input, List<string> choices, CancellationToken cancellation)
     {
         var options = settings.SpreadingOptions();
-        // The citation graph alone: no kNN graph, whose parameters must then not be checked against the node count.
-        if (method == CitationMethod.Graph) options = options with { Kernel = AffinityKernel.Rbf };
         choices.Add(F($"alpha={settings.Alpha}"));
         choices.Add(F($"max_iter={settings.MaxIter}, tol={settings.Tol}"));
-        FeatureMatrix? features = null;
         if (method != CitationMethod.Graph)
-        {
-            features = UnitRows(data.Features);
-            choices.Add(F($"features: rows scaled to unit length (cosine); kNN k={settings.NNeighbors}, {settings.KnnGraph}, self-loops {settings.KnnSelfLoops}, {settings.KnnWeights}")
-                .ToLowerInvariant() + (settings.KnnWeights == KnnWeights.Rbf ? F($" gamma={settings.Gamma}") : ""));
-        }
-        var combination = new GraphCombination { Mode = settings.Combine, GraphWeight = settings.GraphWeight };
+            choices.Add(F($"features: rows scaled to unit length (cosine); knn k={settings.NNeighbors}, {OptionNames.KnnGraph[settings.KnnGraph]}, self-loops {OptionNames.KnnSelfLoops[settings.KnnSelfLoops]}, {OptionNames.KnnWeights[settings.KnnWeights]}")
+                + (settings.KnnWeights == KnnWeights.Rbf ? F($" gamma={settings.Gamma}") : ""));
         if (method == CitationMethod.Combined)
-            choices.Add(F($"combine={settings.Combine.ToString().ToLowerInvariant()}, graph weight mu={settings.GraphWeight}"));
-        var graph = method == CitationMethod.Knn ? null : data.Graph;
-        using var affinity = GraphDiffusion.Build(engine, features, graph, combination, options, null, cancellation);
-        var labels = data.TrainingLabels();
-        int classes = data.Classes;
-        if (settings.SelfTraining is { } selfTraining)
-        {
-            choices.Add(F($"self-training: {selfTraining.Rule.ToString().ToLowerInvariant()} threshold tau={selfTraining.Threshold}, at most {selfTraining.MaxRounds} rounds{(selfTraining.Revise ? ", pseudo-labels revised every round" : "")}"));
-            // The answer key for the per-round figures: every known label outside the training rows (test and val included).
-            var result = SelfTrainer.Run(engine, affinity, labels, classes, options, selfTraining, data.Labels, null, cancellation);
-            return (SelfTrainer.TopClasses(result.Final.Distributions, data.Nodes, classes).Best, result);
-        }
-        var fit = engine.Diffuse(affinity, labels, classes, options, null, cancellation);
-        return (SelfTrainer.TopClasses(fit.Distributions, data.Nodes, classes).Best, null);
+            choices.Add(F($"combine={OptionNames.Combine[settings.Combine]}, graph weight mu={settings.GraphWeight}"));
+        using var estimator = new LabelDiffusion(engine, options);
+        estimator.Fit(input, Array.ConvertAll(data.TrainingLabels(), l => (long)l), cancellation: cancellation);
+        if (settings.SelfTraining is not { } selfTraining) return (Labels(estimator.Transduction), null);
+        choices.Add(F($"self-training: {WorkflowNames.Rule[selfTraining.Rule]} threshold tau={selfTraining.Threshold}, at most {selfTraining.MaxRounds} rounds{(selfTraining.Revise ? ", pseudo-labels revised every round" : "")}"));
+        // The answer key for the per-round figures: every known label outside the training rows (test and val included).
+        var result = SelfTrainer.Run(estimator, selfTraining, Array.ConvertAll(data.Labels, l => (long)l), null, cancellation);
+        return (Labels(result.Predictions), result);
     }
+
+    private static int[] Labels(long[] predictions) => Array.ConvertAll(predictions, p => (int)p);
 
     private static int[] LinearFamily(CitationDataset data, CitationMethod method, CitationSettings settings, List<string> choices,
         CancellationToken cancellation)
@@ -187,7 +195,7 @@ public static class CitationBenchmark
         if (adjacency is not null)
         {
             var cs = settings.CorrectAndSmooth;
-            choices.Add(F($"correct-and-smooth over {baseMethod.ToString().ToLowerInvariant()}: alpha1={cs.CorrectAlpha}, alpha2={cs.SmoothAlpha}, {cs.CorrectIterations}/{cs.SmoothIterations} steps, {(cs.Autoscale ? "autoscale" : F($"FDiff-scale {cs.Scale}"))}"));
+            choices.Add(F($"correct-and-smooth over {MethodNames[baseMethod]}: alpha1={cs.CorrectAlpha}, alpha2={cs.SmoothAlpha}, {cs.CorrectIterations}/{cs.SmoothIterations} steps, {(cs.Autoscale ? "autoscale" : F($"FDiff-scale {cs.Scale}"))}"));
         }
 
         int[] PredictWith(double lambda)
@@ -195,7 +203,7 @@ public static class CitationBenchmark
             cancellation.ThrowIfCancellationRequested();
             var model = SoftmaxRegression.Train(x, d, data.Train, trainClasses, classes, lambda);
             var z = model.PredictProba(x, n);
-            if (adjacency is not null) z = Graphs.CorrectAndSmooth.Run(adjacency, z, classes, data.Train, trainClasses, settings.CorrectAndSmooth);
+            if (adjacency is not null) z = Experiments.CorrectAndSmooth.Run(adjacency, z, classes, data.Train, trainClasses, settings.CorrectAndSmooth);
             return SelfTrainer.TopClasses(z, n, classes).Best;
         }
 

@@ -91,13 +91,7 @@ public static class ActiveReport
                 json.WriteNumber("seconds", Math.Round(final.Seconds, 4));
                 json.WriteEndObject();
             }
-            if (stop is { } reason)
-                json.WriteString("stop", reason switch
-                {
-                    ActiveStop.RoundsDone => "rounds_done",
-                    ActiveStop.NothingLeft => "nothing_left",
-                    _ => "oracle_stopped",
-                });
+            if (stop is { } reason) json.WriteString("stop", WorkflowNames.ActiveStop[reason]);
             json.WriteEndObject();
         });
     }

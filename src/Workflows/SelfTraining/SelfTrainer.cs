@@ -63,48 +63,47 @@ public sealed record SelfTrainingRound(int Round, double[] Thresholds, int Adopt
 public enum SelfTrainingStop { NothingAdopted, NoUnlabeledLeft, MaxRounds }
 
 /// <summary>The outcome, pseudo-labels kept apart from the true labels.</summary>
+/// <param name="Classes">The classes (sorted labels) that the class indices below refer to.</param>
 /// <param name="PseudoLabels">Per row, the class index of its pseudo-label, or -1 (true labels are not repeated here).</param>
 /// <param name="AdoptionRound">Per row, the round its current pseudo-label was adopted in, or 0.</param>
 /// <param name="AdoptionConfidence">Per row, its top probability when adopted (0 when not pseudo-labeled).</param>
 /// <param name="Initial">The fit on the true labels alone.</param>
 /// <param name="Final">The last fit (true and pseudo-labels).</param>
+/// <param name="Predictions">The last fit's label per row (its transduction).</param>
 /// <param name="InitialAccuracy">With an answer key: the initial fit's accuracy on the rows without a true label.</param>
-public sealed record SelfTrainingResult(int[] PseudoLabels, int[] AdoptionRound, double[] AdoptionConfidence, DiffusionResult Initial,
-    DiffusionResult Final, double? InitialAccuracy, IReadOnlyList<SelfTrainingRound> Rounds, SelfTrainingStop Stop)
+public sealed record SelfTrainingResult(long[] Classes, int[] PseudoLabels, int[] AdoptionRound, double[] AdoptionConfidence, DiffusionResult Initial,
+    DiffusionResult Final, long[] Predictions, AccuracyScore? InitialAccuracy, IReadOnlyList<SelfTrainingRound> Rounds, SelfTrainingStop Stop)
 {
     public int PseudoLabeledCount => PseudoLabels.Count(p => p >= 0);
 }
 
 /// <summary>
-/// Self-training over a graph built once: fit on the true labels, adopt as pseudo-labels the rows without a true
-/// label whose top probability reaches their predicted class's threshold (and is not zero), refit with them as
-/// labels (<see cref="IDiffusionEngine.Diffuse"/> on the same <see cref="IAffinityGraph"/>), repeat.
+/// Self-training over a graph built once: from an estimator fitted on the true labels, adopt as pseudo-labels the rows
+/// without a true label whose top probability reaches their predicted class's threshold (and is not zero), refit with
+/// them as labels (<see cref="LabelDiffusion.Refit"/>: the same graph), repeat.
 /// </summary>
 public static class SelfTrainer
 {
-    /// <param name="classIndex">Per row, the class index of its true label, or -1.</param>
-    /// <param name="truth">Optional answer key (class indices, -1 where unknown) for the per-round accuracies.</param>
-    public static SelfTrainingResult Run(IDiffusionEngine engine, IAffinityGraph graph, ReadOnlySpan<int> classIndex, int classes,
-        DiffusionOptions options, SelfTrainingOptions selfTraining, ReadOnlySpan<int> truth = default,
+    /// <param name="estimator">Fitted on the true labels; it is refitted every round and holds the last fit at the end.</param>
+    /// <param name="truth">Optional answer key (labels, -1 where unknown) for the per-round accuracies.</param>
+    public static SelfTrainingResult Run(LabelDiffusion estimator, SelfTrainingOptions selfTraining, IReadOnlyList<long>? truth = null,
         Action<SelfTrainingRound>? roundDone = null, CancellationToken cancellation = default)
     {
-        ArgumentNullException.ThrowIfNull(engine);
-        ArgumentNullException.ThrowIfNull(graph);
-        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(estimator);
         ArgumentNullException.ThrowIfNull(selfTraining);
         selfTraining.Validate();
-        int n = graph.Rows;
-        if (classIndex.Length != n) throw new ArgumentException($"expected {n} class indices, got {classIndex.Length}", nameof(classIndex));
-        if (!truth.IsEmpty && truth.Length != n) throw new ArgumentException($"expected {n} answers, got {truth.Length}", nameof(truth));
-        int[] labels = classIndex.ToArray();
-        int[] answers = truth.ToArray();
+        var initial = estimator.Result;
+        var classes = estimator.Classes;
+        int[] labels = estimator.ClassIndex;
+        int n = labels.Length;
+        if (truth is not null && truth.Count != n) throw new ArgumentException($"expected {n} answers, got {truth.Count}", nameof(truth));
+        long[] trueLabels = Array.ConvertAll(labels, l => l < 0 ? LabelEncoding.Unlabeled : classes[l]);
         bool[] unlabeled = labels.Select(l => l < 0).ToArray();
         var pseudo = Enumerable.Repeat(-1, n).ToArray();
         var round = new int[n];
         var confidence = new double[n];
 
-        var initial = engine.Diffuse(graph, labels, classes, options, null, cancellation);
-        double? initialAccuracy = answers.Length == 0 ? null : Accuracy(initial.Distributions, classes, unlabeled, answers);
+        AccuracyScore? initialAccuracy = truth is null ? null : AnswerKey.OnUnlabeled(estimator.Transduction, trueLabels, truth);
         var current = initial;
         var rounds = new List<SelfTrainingRound>();
         var stop = SelfTrainingStop.MaxRounds;
@@ -112,8 +111,8 @@ public static class SelfTrainer
         {
             cancellation.ThrowIfCancellationRequested();
             var clock = System.Diagnostics.Stopwatch.StartNew();
-            var (top, best) = TopClasses(current.Distributions, n, classes);
-            double[] thresholds = Thresholds(selfTraining, top, best, unlabeled, classes);
+            var (top, best) = TopClasses(current.Distributions, n, classes.Length);
+            double[] thresholds = Thresholds(selfTraining, top, best, unlabeled, classes.Length);
             int adopted = 0, dropped = 0, relabeled = 0, adoptedRight = 0, adoptedKnown = 0, candidates = 0;
             for (int i = 0; i < n; i++)
             {
@@ -144,10 +143,10 @@ public static class SelfTrainer
                 round[i] = r;
                 confidence[i] = top[i];
                 adopted++;
-                if (answers.Length > 0 && answers[i] >= 0)
+                if (truth is not null && truth[i] != LabelEncoding.Unlabeled)
                 {
                     adoptedKnown++;
-                    if (answers[i] == best[i]) adoptedRight++;
+                    if (truth[i] == classes[best[i]]) adoptedRight++;
                 }
             }
             if (candidates == 0)
@@ -160,30 +159,30 @@ public static class SelfTrainer
                 stop = SelfTrainingStop.NothingAdopted;
                 break;
             }
-            var fitLabels = (int[])labels.Clone();
-            for (int i = 0; i < n; i++) if (pseudo[i] >= 0) fitLabels[i] = pseudo[i];
-            current = engine.Diffuse(graph, fitLabels, classes, options, null, cancellation);
+            var fitLabels = (long[])trueLabels.Clone();
+            for (int i = 0; i < n; i++) if (pseudo[i] >= 0) fitLabels[i] = classes[pseudo[i]];
+            current = estimator.Refit(fitLabels, cancellation: cancellation).Result;
             int pseudoCount = pseudo.Count(p => p >= 0);
             double? pseudoAccuracy = null, accuracy = null, adoptedAccuracy = null;
-            if (answers.Length > 0)
+            if (truth is not null)
             {
                 int known = 0, right = 0;
                 for (int i = 0; i < n; i++)
-                    if (pseudo[i] >= 0 && answers[i] >= 0)
+                    if (pseudo[i] >= 0 && truth[i] != LabelEncoding.Unlabeled)
                     {
                         known++;
-                        if (answers[i] == pseudo[i]) right++;
+                        if (truth[i] == classes[pseudo[i]]) right++;
                     }
                 pseudoAccuracy = known == 0 ? null : (double)right / known;
                 adoptedAccuracy = adoptedKnown == 0 ? null : (double)adoptedRight / adoptedKnown;
-                accuracy = Accuracy(current.Distributions, classes, unlabeled, answers);
+                accuracy = AnswerKey.OnUnlabeled(estimator.Transduction, trueLabels, truth).Accuracy;
             }
             var report = new SelfTrainingRound(r, thresholds, adopted, dropped, relabeled, pseudoCount, adoptedAccuracy, pseudoAccuracy, accuracy,
                 current.NIter, current.Converged, clock.Elapsed.TotalSeconds);
             rounds.Add(report);
             roundDone?.Invoke(report);
         }
-        return new SelfTrainingResult(pseudo, round, confidence, initial, current, initialAccuracy, rounds, stop);
+        return new SelfTrainingResult(classes, pseudo, round, confidence, initial, current, estimator.Transduction, initialAccuracy, rounds, stop);
     }
 
     /// <summary>Per row, the largest probability and its class (the first on ties).</summary>
@@ -229,19 +228,5 @@ public static class SelfTrainer
             thresholds[c] = beta / (2 - beta) * tau;
         }
         return thresholds;
-    }
-
-    private static double Accuracy(double[] distributions, int classes, bool[] unlabeled, int[] answers)
-    {
-        var (_, best) = TopClasses(distributions, unlabeled.Length, classes);
-        int scored = 0, right = 0;
-        for (int i = 0; i < unlabeled.Length; i++)
-        {
-            if (!unlabeled[i] || answers[i] < 0) continue;
-            scored++;
-            // An all-zero row predicts class 0, as the estimators' transduction does.
-            if (best[i] == answers[i]) right++;
-        }
-        return scored == 0 ? 1 : (double)right / scored;
     }
 }

@@ -1,7 +1,8 @@
+using GpuSpread.Graphs;
 using System.Globalization;
 using GpuSpread.IO;
 
-namespace GpuSpread.Graphs.Citation;
+namespace GpuSpread.Experiments.Citation;
 
 /// <summary>
 /// A citation benchmark in the layout of the shared data (Planetoid's Cora and CiteSeer with Kipf and Welling's

@@ -1,4 +1,4 @@
-namespace GpuSpread.Graphs.Linear;
+namespace GpuSpread.Experiments.Linear;
 
 /// <summary>
 /// Multinomial logistic regression with an L2 penalty on the weights (not the intercepts), fitted by
@@ -6,7 +6,7 @@ namespace GpuSpread.Graphs.Linear;
 /// scikit-learn's <c>LogisticRegression(multi_class="multinomial", C = 1 / (lambda m))</c> (whose objective is that one
 /// times C m). The linear base model of the citation benchmarks (and of SGC, on propagated features).
 /// </summary>
-public sealed class SoftmaxRegression
+internal sealed class SoftmaxRegression
 {
     private SoftmaxRegression(int features, int classes, double[] weights, double[] intercepts, LbfgsResult fit)
     {
