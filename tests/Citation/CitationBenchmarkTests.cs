@@ -3,7 +3,6 @@ using GpuSpread.Experiments.Citation;
 using GpuSpread.Runner;
 using GpuSpread.Tests.Graphs;
 using GpuSpread.Tests.IO;
-using Xunit.Abstractions;
 
 namespace GpuSpread.Tests.Citation;
 

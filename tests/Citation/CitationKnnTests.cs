@@ -1,7 +1,6 @@
 using GpuSpread.Engine.Cpu;
 using GpuSpread.Experiments.Citation;
 using GpuSpread.Tests.Graphs;
-using Xunit.Abstractions;
 
 namespace GpuSpread.Tests.Citation;
 

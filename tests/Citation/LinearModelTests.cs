@@ -1,7 +1,6 @@
 using System.Text.Json;
 using GpuSpread.Experiments.Linear;
 using GpuSpread.Tests.Graphs;
-using Xunit.Abstractions;
 
 namespace GpuSpread.Tests.Citation;
 

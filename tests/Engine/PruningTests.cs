@@ -1,6 +1,5 @@
 using GpuSpread.Engine.Cpu;
 using GpuSpread.Tests.Reference;
-using Xunit.Abstractions;
 
 namespace GpuSpread.Tests.Engine;
 

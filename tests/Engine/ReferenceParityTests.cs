@@ -1,5 +1,4 @@
 using GpuSpread.Tests.Reference;
-using Xunit.Abstractions;
 
 namespace GpuSpread.Tests.Engine;
 

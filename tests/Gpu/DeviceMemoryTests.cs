@@ -1,5 +1,4 @@
 using GpuSpread.Engine.Gpu;
-using Xunit.Abstractions;
 
 namespace GpuSpread.Tests.Gpu;
 

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text.Json;
 using GpuSpread.IO;
 using GpuSpread.Runner;
-using Xunit.Abstractions;
 using static GpuSpread.Tests.CliHarness;
 
 namespace GpuSpread.Tests.Gpu;

@@ -2,7 +2,6 @@ using System.Globalization;
 using GpuSpread.Engine.Cpu;
 using GpuSpread.Engine.Gpu;
 using GpuSpread.Tests.Fixtures;
-using Xunit.Abstractions;
 
 namespace GpuSpread.Tests.Gpu;
 

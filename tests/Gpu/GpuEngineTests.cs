@@ -1,7 +1,6 @@
 using GpuSpread.Engine.Cpu;
 using GpuSpread.Engine.Gpu;
 using GpuSpread.Engine.Gpu.Kernels;
-using Xunit.Abstractions;
 
 namespace GpuSpread.Tests.Gpu;
 

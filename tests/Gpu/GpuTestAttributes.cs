@@ -1,9 +1,12 @@
+using System.Runtime.CompilerServices;
+
 namespace GpuSpread.Tests.Gpu;
 
 /// <summary>A fact that needs a real GPU (CUDA or OpenCL): reported as skipped, with the reason, where there is none.</summary>
 public sealed class RequiresGpuFactAttribute : FactAttribute
 {
-    public RequiresGpuFactAttribute()
+    public RequiresGpuFactAttribute([CallerFilePath] string? sourceFilePath = null, [CallerLineNumber] int sourceLineNumber = -1)
+        : base(sourceFilePath, sourceLineNumber)
     {
         if (!TestData.GpuAvailability.Usable) Skip = $"no usable GPU: {TestData.GpuAvailability.Reason}";
     }
@@ -12,7 +15,8 @@ public sealed class RequiresGpuFactAttribute : FactAttribute
 /// <summary>A theory that needs a real GPU (CUDA or OpenCL): reported as skipped, with the reason, where there is none.</summary>
 public sealed class RequiresGpuTheoryAttribute : TheoryAttribute
 {
-    public RequiresGpuTheoryAttribute()
+    public RequiresGpuTheoryAttribute([CallerFilePath] string? sourceFilePath = null, [CallerLineNumber] int sourceLineNumber = -1)
+        : base(sourceFilePath, sourceLineNumber)
     {
         if (!TestData.GpuAvailability.Usable) Skip = $"no usable GPU: {TestData.GpuAvailability.Reason}";
     }
@@ -21,7 +25,8 @@ public sealed class RequiresGpuTheoryAttribute : TheoryAttribute
 /// <summary>A theory about what happens without a GPU: skipped on a machine that has one.</summary>
 public sealed class RequiresNoGpuTheoryAttribute : TheoryAttribute
 {
-    public RequiresNoGpuTheoryAttribute()
+    public RequiresNoGpuTheoryAttribute([CallerFilePath] string? sourceFilePath = null, [CallerLineNumber] int sourceLineNumber = -1)
+        : base(sourceFilePath, sourceLineNumber)
     {
         if (TestData.GpuAvailability.Usable) Skip = "this machine has a usable GPU: the no-GPU path cannot be checked here";
     }
@@ -33,7 +38,8 @@ public sealed class RequiresNoGpuTheoryAttribute : TheoryAttribute
 /// </summary>
 public sealed class RequiresPtxasTheoryAttribute : TheoryAttribute
 {
-    public RequiresPtxasTheoryAttribute()
+    public RequiresPtxasTheoryAttribute([CallerFilePath] string? sourceFilePath = null, [CallerLineNumber] int sourceLineNumber = -1)
+        : base(sourceFilePath, sourceLineNumber)
     {
         if (Ptxas.Path is null) Skip = Ptxas.Missing;
     }

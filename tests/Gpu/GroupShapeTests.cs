@@ -1,6 +1,5 @@
 using GpuSpread.Engine.Cpu;
 using GpuSpread.Engine.Gpu;
-using Xunit.Abstractions;
 
 namespace GpuSpread.Tests.Gpu;
 

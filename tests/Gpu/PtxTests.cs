@@ -9,7 +9,6 @@ using ILGPU.Backends.EntryPoints;
 using ILGPU.Backends.PTX;
 using ILGPU.Runtime;
 using ILGPU.Runtime.Cuda;
-using Xunit.Abstractions;
 
 namespace GpuSpread.Tests.Gpu;
 

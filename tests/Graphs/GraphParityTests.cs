@@ -1,7 +1,6 @@
 using GpuSpread.Engine.Cpu;
 using GpuSpread.Graphs;
 using GpuSpread.Tests.Fixtures;
-using Xunit.Abstractions;
 
 namespace GpuSpread.Tests.Graphs;
 

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace GpuSpread.Tests.Graphs;
 
 /// <summary>
@@ -46,7 +48,8 @@ public static class RepositoryPaths
 /// <summary>A fact that is skipped, with a message, when a citation data set is not in the shared data directory.</summary>
 public sealed class CitationFactAttribute : FactAttribute
 {
-    public CitationFactAttribute(string dataset)
+    public CitationFactAttribute(string dataset, [CallerFilePath] string? sourceFilePath = null, [CallerLineNumber] int sourceLineNumber = -1)
+        : base(sourceFilePath, sourceLineNumber)
     {
         if (RepositoryPaths.Dataset(dataset) is null)
             Skip = $"the {dataset} data set is not at {RepositoryPaths.SharedData ?? "../shared/data"}/{dataset} (set {RepositoryPaths.DataVariable} to its parent directory)";
@@ -56,7 +59,8 @@ public sealed class CitationFactAttribute : FactAttribute
 /// <summary>A theory skipped, with a message, when a citation data set is absent.</summary>
 public sealed class CitationTheoryAttribute : TheoryAttribute
 {
-    public CitationTheoryAttribute(string dataset)
+    public CitationTheoryAttribute(string dataset, [CallerFilePath] string? sourceFilePath = null, [CallerLineNumber] int sourceLineNumber = -1)
+        : base(sourceFilePath, sourceLineNumber)
     {
         if (RepositoryPaths.Dataset(dataset) is null)
             Skip = $"the {dataset} data set is not at {RepositoryPaths.SharedData ?? "../shared/data"}/{dataset} (set {RepositoryPaths.DataVariable} to its parent directory)";
