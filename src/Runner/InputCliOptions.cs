@@ -4,11 +4,23 @@ using GpuSpread.Graphs;
 namespace GpuSpread.Runner;
 
 /// <summary>
-/// The graph-input options of <c>gpuspread spread</c> and <c>gpuspread self-train</c>: <c>--graph</c>,
-/// <c>--graph-directed</c>, <c>--combine</c>, <c>--graph-weight</c>.
+/// The inputs and the output directory of <c>gpuspread spread</c> and <c>gpuspread self-train</c>: <c>--data</c>,
+/// <c>--graph</c> (with <c>--graph-directed</c>, <c>--combine</c>, <c>--graph-weight</c>), <c>--labels</c>, <c>--truth</c>
+/// and <c>--out</c>.
 /// </summary>
-public sealed class GraphCliOptions
+public sealed class InputCliOptions
 {
+    public Option<string?> Data { get; } = new("--data") { Description = "Features: X.csv, X.csv.gz or X.npy (n rows, d columns); --data, --graph or both." };
+
+    public Option<string> Labels { get; } = new("--labels") { Description = "Labels: y.csv (one integer per line) or y.npy; -1 = unlabeled.", Required = true };
+
+    public Option<string?> Truth { get; } = new("--truth")
+    {
+        Description = "Optional answer key (same formats as --labels, -1 where unknown): the accuracy on the rows that were unlabeled.",
+    };
+
+    public Option<string> Out { get; } = new("--out") { Description = "Output directory (created if missing).", Required = true };
+
     public Option<string?> Graph { get; } = new("--graph")
     {
         Description = "A graph as input: an edge list source,target[,weight] (0-based row indices, optional header; duplicates summed, self-loops dropped, symmetrised), instead of or besides --data.",
@@ -31,17 +43,27 @@ public sealed class GraphCliOptions
         DefaultValueFactory = _ => new GraphCombination().GraphWeight,
     };
 
-    public GraphCliOptions() => Combine.AcceptOnlyFromAmong([.. OptionNames.Combine.Names]);
+    public InputCliOptions() => Combine.AcceptOnlyFromAmong([.. OptionNames.Combine.Names]);
 
     public void AddTo(Command command)
     {
-        foreach (Option option in new Option[] { Graph, GraphDirected, Combine, GraphWeight })
+        foreach (Option option in new Option[] { Data, Graph, Labels, Out, Truth, GraphDirected, Combine, GraphWeight })
             command.Options.Add(option);
     }
 
-    public GraphCombination Combination(ParseResult parsed) => new()
+    /// <summary>Reads the files the options name.</summary>
+    /// <exception cref="InvalidParameterException">neither --data nor --graph.</exception>
+    /// <exception cref="InputDataException">a file that cannot be read, or sizes that disagree.</exception>
+    public InputFiles Read(ParseResult parsed)
     {
-        Mode = OptionNames.Combine.Parse(parsed.GetValue(Combine), "combine"),
-        GraphWeight = parsed.GetValue(GraphWeight),
-    };
+        string? data = parsed.GetValue(Data), graph = parsed.GetValue(Graph);
+        if (data is null && graph is null)
+            throw new InvalidParameterException("data", null, $"given: {parsed.CommandResult.Command.Name} needs --data (features), --graph (an edge list) or both");
+        var combination = new GraphCombination
+        {
+            Mode = OptionNames.Combine.Parse(parsed.GetValue(Combine), "combine"),
+            GraphWeight = parsed.GetValue(GraphWeight),
+        };
+        return InputFiles.Read(data, graph, parsed.GetValue(GraphDirected), combination, parsed.GetValue(Labels)!, parsed.GetValue(Truth));
+    }
 }

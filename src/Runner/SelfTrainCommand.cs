@@ -17,30 +17,22 @@ public static class SelfTrainCommand
 {
     public static Command Create(TextWriter stderr, CancellationToken cancellation)
     {
-        var data = new Option<string?>("--data") { Description = "Features: X.csv, X.csv.gz or X.npy; --data, --graph or both." };
-        var labels = new Option<string>("--labels") { Description = "Labels: y.csv or y.npy; -1 = unlabeled.", Required = true };
-        var output = new Option<string>("--out") { Description = "Output directory (created if missing).", Required = true };
         var rule = new Option<string>("--rule") { Description = "fixed (one threshold tau) or flexmatch (class-adaptive thresholds, Zhang et al. 2021).", DefaultValueFactory = _ => WorkflowNames.Rule.Names[0] };
         rule.AcceptOnlyFromAmong([.. WorkflowNames.Rule.Names]);
         var threshold = new Option<double>("--threshold") { Description = "tau: the fixed threshold, or FlexMatch's upper one, in (0, 1].", DefaultValueFactory = _ => 0.95 };
         var maxRounds = new Option<int>("--max-rounds") { Description = "Refits at most after the first fit (the loop stops earlier when nothing new is adopted).", DefaultValueFactory = _ => 10 };
         var revise = new Option<bool>("--revise") { Description = "Re-decide every pseudo-label each round, as FlexMatch does (default: keep them once adopted)." };
         var noWarmUp = new Option<bool>("--no-warmup") { Description = "FlexMatch without its threshold warm-up (beta_c = sigma_c / max sigma)." };
-        var truth = new Option<string?>("--truth") { Description = "Optional answer key: per round, the accuracy of the pseudo-labels and of the fit on the unlabeled rows." };
-
         var command = new Command("self-train", "Self-training: spread, adopt confident rows as pseudo-labels (fixed or FlexMatch thresholds), refit; the graph is built once.")
         {
-            data, labels, output, rule, threshold, maxRounds, revise, noWarmUp, truth,
+            rule, threshold, maxRounds, revise, noWarmUp,
         };
+        var inputs = new InputCliOptions();
+        inputs.AddTo(command);
         var modelOptions = new ModelCliOptions();
         modelOptions.AddTo(command);
-        var graphOptions = new GraphCliOptions();
-        graphOptions.AddTo(command);
         command.SetAction(parsed => CommandErrors.Run(stderr, () =>
         {
-            string? dataPath = parsed.GetValue(data), graphPath = parsed.GetValue(graphOptions.Graph);
-            if (dataPath is null && graphPath is null)
-                throw new InvalidParameterException("data", null, "given: self-train needs --data (features), --graph (an edge list) or both");
             var selfTraining = new SelfTrainingOptions
             {
                 Rule = WorkflowNames.Rule.Parse(parsed.GetValue(rule), "rule"),
@@ -50,9 +42,8 @@ public static class SelfTrainCommand
                 WarmUp = !parsed.GetValue(noWarmUp),
             };
             selfTraining.Validate();
-            var files = InputFiles.Read(dataPath, graphPath, parsed.GetValue(graphOptions.GraphDirected), graphOptions.Combination(parsed),
-                parsed.GetValue(labels)!, parsed.GetValue(truth));
-            return Run(files, modelOptions.Read(parsed), selfTraining, parsed.GetValue(modelOptions.Engine)!, parsed.GetValue(output)!, stderr, cancellation);
+            return Run(inputs.Read(parsed), modelOptions.Read(parsed), selfTraining, parsed.GetValue(modelOptions.Engine)!, parsed.GetValue(inputs.Out)!,
+                stderr, cancellation);
         }, cancellation));
         return command;
     }

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
-using GpuSpread.Graphs;
 using GpuSpread.IO;
 
 namespace GpuSpread.Runner;
@@ -14,28 +13,14 @@ public static class SpreadCommand
 {
     public static Command Create(TextWriter stderr, CancellationToken cancellation)
     {
-        var data = new Option<string?>("--data") { Description = "Features: X.csv, X.csv.gz or X.npy (n rows, d columns); --data, --graph or both." };
-        var labels = new Option<string>("--labels") { Description = "Labels: y.csv (one integer per line) or y.npy; -1 = unlabeled.", Required = true };
-        var output = new Option<string>("--out") { Description = "Output directory (created if missing).", Required = true };
-        var truth = new Option<string?>("--truth") { Description = "Optional answer key (same formats as --labels, -1 where unknown): report the accuracy on the rows that were unlabeled." };
-
-        var command = new Command("spread", "Fit LabelSpreading / LabelPropagation and write predictions.csv, distributions.csv and summary.json.")
-        {
-            data, labels, output, truth,
-        };
+        var command = new Command("spread", "Fit LabelSpreading / LabelPropagation and write predictions.csv, distributions.csv and summary.json.");
+        var inputs = new InputCliOptions();
+        inputs.AddTo(command);
         var modelOptions = new ModelCliOptions();
         modelOptions.AddTo(command);
-        var graphOptions = new GraphCliOptions();
-        graphOptions.AddTo(command);
         command.SetAction(parsed => CommandErrors.Run(stderr, () =>
-        {
-            string? dataPath = parsed.GetValue(data), graphPath = parsed.GetValue(graphOptions.Graph);
-            if (dataPath is null && graphPath is null)
-                throw new InvalidParameterException("data", null, "given: spread needs --data (features), --graph (an edge list) or both");
-            var files = InputFiles.Read(dataPath, graphPath, parsed.GetValue(graphOptions.GraphDirected), graphOptions.Combination(parsed),
-                parsed.GetValue(labels)!, parsed.GetValue(truth));
-            return Run(files, modelOptions.Read(parsed), parsed.GetValue(modelOptions.Engine)!, parsed.GetValue(output)!, stderr, cancellation);
-        }, cancellation));
+            Run(inputs.Read(parsed), modelOptions.Read(parsed), parsed.GetValue(modelOptions.Engine)!, parsed.GetValue(inputs.Out)!, stderr, cancellation),
+            cancellation));
         return command;
     }
 
