@@ -2,9 +2,9 @@ namespace GpuSpread.Engine.Cpu;
 
 /// <summary>
 /// How much memory the rbf weight cache may take: the limit (<c>--memory-limit</c>, by default half of the
-/// memory available when the fit starts, <see cref="HostMemory"/>) less what the fit needs anyway. The tile maxima let later passes skip most tiles; the weight
-/// blocks save every later pass the distances and exponentials of the tiles it does not skip (15,000 rows, 6
-/// iterations: 0.8 s instead of 1.0 s; 100,000 rows: 21 s instead of 26 s, with 4.7 GB of blocks).
+/// memory available when the fit starts, <see cref="HostMemory"/>) less what the fit needs anyway. The tile maxima let
+/// later passes skip most tiles; the weight blocks save every later pass the distances and exponentials of the tiles it
+/// does not skip (bench/RESULTS.md measures both).
 /// </summary>
 internal static class MemoryBudget
 {

@@ -19,8 +19,7 @@ internal enum DiagonalRule
 }
 
 /// <summary>
-/// What the rbf passes over the training rows learn and later passes reuse, within the memory budget
-/// (DESIGN.md: cache W within a budget): for every (row, tile) a ceiling on the tile's largest exponent
+/// What the rbf passes over the training rows learn and later passes reuse, within the memory budget: for every (row, tile) a ceiling on the tile's largest exponent
 /// -gamma r_qj, first from the distance bound of <see cref="TileBounds{T}"/>, then, once a pass has computed
 /// the tile, the exact m_qt = max_{j in t} (-gamma r_qj), which bounds the tile's terms far more tightly in
 /// many dimensions; each row block's tile order; and, while the room lasts, the (four-row group, tile) blocks

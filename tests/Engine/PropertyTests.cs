@@ -1,5 +1,4 @@
 using GpuSpread.Tests.Reference;
-using Xunit.Abstractions;
 
 namespace GpuSpread.Tests.Engine;
 
@@ -107,7 +106,7 @@ public class PropertyTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// DESIGN.md's float32 trap: every affinity below float32's smallest normal number. A float32 fit must
+    /// The float32 trap (docs/semantics.md): every affinity below float32's smallest normal number. A float32 fit must
     /// still give float64's answer (stabilised exponents, log-scaled rows), not all-zero rows and classes_[0].
     /// The points lie along a jittered line so that each sees its two neighbours at exp(-95) and exp(-380)
     /// and nothing else (beyond the float64 underflow cut): far below float32, well inside float64.
