@@ -138,7 +138,7 @@ internal sealed partial class PseudoTerminal : IDisposable
         _master.Dispose();
     }
 
-    private static string DotnetPath()
+    internal static string DotnetPath()
     {
         if (Environment.ProcessPath is { } self && Path.GetFileNameWithoutExtension(self) == "dotnet") return self;
         if (Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host) return host;

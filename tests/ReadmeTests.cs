@@ -1,0 +1,58 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using GpuSpread.Tests.Graphs;
+
+namespace GpuSpread.Tests;
+
+/// <summary>The README cannot go stale: its C# example is examples/QuickStart (built with the solution) and runs; its links resolve.</summary>
+public partial class ReadmeTests
+{
+    private static string Readme => File.ReadAllText(RepositoryPaths.Require("README.md"));
+
+    [Fact]
+    public void TheCSharpExampleIsTheQuickStartProgram()
+    {
+        var block = CSharpBlock().Match(Readme);
+        Assert.True(block.Success, "README.md has no ```csharp block");
+        string program = File.ReadAllText(RepositoryPaths.Require("examples", "QuickStart", "Program.cs"));
+        string code = program[program.IndexOf("using GpuSpread;", StringComparison.Ordinal)..];
+        Assert.Equal(code.ReplaceLineEndings("\n").Trim(), block.Groups[1].Value.ReplaceLineEndings("\n").Trim());
+    }
+
+    [Fact]
+    public async Task TheCSharpExampleRuns()
+    {
+        string program = Path.Combine(AppContext.BaseDirectory, "GpuSpread.QuickStart.dll");
+        var start = new ProcessStartInfo(Active.PseudoTerminal.DotnetPath(), [program, RepositoryPaths.Require("examples", "digits")])
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true,
+        };
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        limit.CancelAfter(TimeSpan.FromMinutes(2));
+        await process.WaitForExitAsync(limit.Token);
+        Assert.True(process.ExitCode == 0, await stderr);
+        Assert.Equal("n_iter 7; the first five rows are 0, 1, 2, 3, 4\nP(row 0 = digit 0) = 1.000\n", (await stdout).ReplaceLineEndings("\n"));
+    }
+
+    [Fact]
+    public void EveryRelativeLinkResolves()
+    {
+        foreach (string file in Directory.EnumerateFiles(RepositoryPaths.Require("docs"), "*.md").Append(RepositoryPaths.Require("README.md")))
+            foreach (Match link in MarkdownLink().Matches(File.ReadAllText(file)))
+            {
+                string target = link.Groups[1].Value.Split('#')[0];
+                if (target.Length == 0 || target.Contains("://", StringComparison.Ordinal)) continue;
+                string path = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(file)!, target));
+                Assert.True(File.Exists(path) || Directory.Exists(path), $"{file}: the link {target} leads nowhere");
+            }
+    }
+
+    [GeneratedRegex(@"```csharp\n(.*?)```", RegexOptions.Singleline)]
+    private static partial Regex CSharpBlock();
+
+    [GeneratedRegex(@"\]\(([^)\s]+)\)")]
+    private static partial Regex MarkdownLink();
+}
