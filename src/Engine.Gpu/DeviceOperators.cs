@@ -114,7 +114,7 @@ internal sealed class CombinedDeviceOperator : IDeviceOperator
     private readonly Scratch<double> _otherLog;
     private readonly Scratch<double> _otherSum;
 
-    /// <summary>Takes ownership of both operators.</summary>
+    /// <summary>Takes ownership of both operators once built (the caller keeps it when this constructor throws).</summary>
     public CombinedDeviceOperator(GpuEngine engine, IDeviceOperator first, IDeviceOperator second, double mu, DiffusionModel model, CancellationToken cancellation)
     {
         if (second.Rows != first.Rows)
@@ -134,7 +134,7 @@ internal sealed class CombinedDeviceOperator : IDeviceOperator
         }
         catch
         {
-            Dispose();
+            DisposeOwnBuffers();
             throw;
         }
     }
@@ -173,11 +173,16 @@ internal sealed class CombinedDeviceOperator : IDeviceOperator
 
     public void Dispose()
     {
+        DisposeOwnBuffers();
+        _second.Dispose();
+        _first.Dispose();
+    }
+
+    private void DisposeOwnBuffers()
+    {
         _otherSum.Dispose();
         _otherLog.Dispose();
         _secondLogRowSum?.Dispose();
         _firstLogRowSum?.Dispose();
-        _second.Dispose();
-        _first.Dispose();
     }
 }
