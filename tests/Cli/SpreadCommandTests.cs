@@ -137,6 +137,22 @@ public sealed class SpreadCommandTests : IDisposable
         Assert.False(File.Exists(Path.Combine(PathOf("out"), "predictions.csv")));
     }
 
+    [Fact]
+    public void ATruncatedGzipFileExitsWithTwoAndWritesNothing()
+    {
+        var (_, labels) = WriteLine();
+        string text = string.Concat(Enumerable.Range(0, 21).Select(i => $"{(i < 10 ? i * 0.1 : 5 + i * 0.1)},0\n"));
+        using (var gzip = new System.IO.Compression.GZipStream(File.Create(PathOf("X.csv.gz")), System.IO.Compression.CompressionLevel.Fastest))
+            gzip.Write(System.Text.Encoding.UTF8.GetBytes(text));
+        var whole = File.ReadAllBytes(PathOf("X.csv.gz"));
+        File.WriteAllBytes(PathOf("X.csv.gz"), whole[..^4]); // 21 rows, as many as the labels, but not the whole file
+        var (code, _, stderr) = Run("spread", "--data", PathOf("X.csv.gz"), "--labels", labels, "--out", PathOf("out"), "--engine", "cpu");
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Contains($"{PathOf("X.csv.gz")}: ", stderr);
+        Assert.Contains("truncated", stderr);
+        Assert.False(Directory.Exists(PathOf("out")));
+    }
+
     [Theory]
     [InlineData("1GiB", 1L << 30)]
     [InlineData("512MiB", 512L << 20)]

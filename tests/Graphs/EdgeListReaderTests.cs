@@ -116,6 +116,15 @@ public sealed class EdgeListReaderTests : IDisposable
     }
 
     [Fact]
+    public void ATruncatedGzipEdgeListIsAnError()
+    {
+        string path = _directory.WriteGzip("edges.csv.gz", string.Concat(Enumerable.Range(0, 200).Select(i => $"{i % 5},{(i + 1) % 5}\n")), cut: 4);
+        var error = Assert.Throws<InputDataException>(() => EdgeListReader.Read(path, 5));
+        Assert.StartsWith(path + ": ", error.Message);
+        Assert.Contains("truncated", error.Message);
+    }
+
+    [Fact]
     public void SparseGraphValidatesItsInputs()
     {
         Assert.Throws<ArgumentException>(() => SparseGraph.FromEdges(3, [0], [3], []));

@@ -68,6 +68,20 @@ public sealed class CsvFeatureTests : IDisposable
         Assert.Contains("not a valid gzip file", error.Message);
     }
 
+    /// <summary>.NET's GZipStream ends a stream cut short without an error unless strict validation is on.</summary>
+    [Theory]
+    [InlineData(4)] // only the trailer's length field is missing: every row is there
+    [InlineData(8)] // the whole trailer
+    [InlineData(200)] // the last rows, the last one cut off mid-line
+    public void TruncatedGzipIsAnErrorNamingTheFile(int cut)
+    {
+        string text = string.Concat(Enumerable.Range(0, 300).Select(i => $"{i},{2 * i}\n"));
+        string path = _dir.WriteGzip("x.csv.gz", text, cut);
+        var error = Assert.Throws<InputDataException>(() => FeatureReader.Read(path));
+        Assert.StartsWith(path + ": ", error.Message);
+        Assert.Contains("truncated", error.Message);
+    }
+
     [Fact]
     public void RaggedRowNamesLineAndCounts()
     {

@@ -102,6 +102,25 @@ public sealed class LabelReaderTests : IDisposable
         Assert.Contains("row 1 (0-based)", ReadFails(path).Message);
     }
 
+    [Theory]
+    [InlineData(4)]
+    [InlineData(20)]
+    public void TruncatedGzipLabelsAreAnErrorNamingTheFile(int cut)
+    {
+        string path = _dir.WriteGzip("y.csv.gz", string.Concat(Enumerable.Range(0, 300).Select(i => $"{i % 7 - 1}\n")), cut);
+        Assert.Contains("truncated", ReadFails(path).Message);
+    }
+
+    [Theory]
+    [InlineData(3, "truncated")]
+    [InlineData(5, "wrong data size")]
+    public void NpyLabelsShorterOrLongerThanTheHeaderSaysAreRejected(int stored, string problem)
+    {
+        var data = new byte[stored * 4];
+        string path = _dir.WriteBytes("y.npy", NpyBytes.Build(1, NpyBytes.Header("<i4", "(4,)"), data));
+        Assert.Contains(problem, ReadFails(path).Message);
+    }
+
     [Fact]
     public void NpyWithTwoColumnsIsRejected()
     {

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.IO.Compression;
 using System.Text;
 
 namespace GpuSpread.Tests.IO;
@@ -29,6 +30,15 @@ internal sealed class TempDirectory : IDisposable
         string path = File(name);
         System.IO.File.WriteAllBytes(path, bytes);
         return path;
+    }
+
+    /// <summary>Writes <paramref name="text"/> gzip-compressed, less the last <paramref name="cut"/> bytes of the file.</summary>
+    public string WriteGzip(string name, string text, int cut = 0)
+    {
+        using var compressed = new MemoryStream();
+        using (var gzip = new GZipStream(compressed, CompressionLevel.Fastest, leaveOpen: true))
+            gzip.Write(Encoding.UTF8.GetBytes(text));
+        return WriteBytes(name, compressed.ToArray()[..^cut]);
     }
 
     public void Dispose() => Directory.Delete(Path, recursive: true);

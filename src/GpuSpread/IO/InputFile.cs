@@ -60,10 +60,20 @@ internal static class InputFile
 
 /// <summary>
 /// The lines of a text file, or of a gzip-compressed one decompressed on the fly, counted from 1.
-/// Tolerates \n, \r\n and a byte-order mark.
+/// Tolerates \n, \r\n and a byte-order mark. A gzip file cut short is an error, not a shorter file.
 /// </summary>
 internal sealed class TextLines : IDisposable
 {
+    // Without this switch GZipStream ends quietly where a truncated file ends, even inside a line. .NET reads it once,
+    // at its first decompression; the programs set it in their runtimeconfig (Directory.Build.props), and this covers
+    // other programs using the readers, unless they decided it themselves.
+    private const string StrictGzip = "System.IO.Compression.UseStrictValidation";
+
+    static TextLines()
+    {
+        if (!AppContext.TryGetSwitch(StrictGzip, out _)) AppContext.SetSwitch(StrictGzip, true);
+    }
+
     private readonly StreamReader _reader;
     private readonly string _path;
 
@@ -87,8 +97,9 @@ internal sealed class TextLines : IDisposable
         }
         catch (InvalidDataException e)
         {
-            // Only GZipStream throws this: the file is not gzip or is corrupt.
-            throw new InputDataException($"{_path}: not a valid gzip file, or a corrupt one: {e.Message}", e);
+            // Only GZipStream throws this: the file is not gzip, is corrupt, or ends early.
+            throw new InputDataException($"{_path}: not a valid gzip file, or a corrupt or truncated one (after line {LineNumber}: {e.Message}); " +
+                "expected a whole gzip-compressed text file", e);
         }
         if (line is not null) LineNumber++;
         return line;
