@@ -37,5 +37,21 @@ public sealed record InputFiles(GraphInput Input, string? GraphPath, EdgeListSta
         return new InputFiles(GraphInput.Of(features, graph, combination), graphPath, stats, labels, truth);
     }
 
+    /// <summary>
+    /// With the graph as the only input, the unlabeled rows that no label can reach because they have no neighbour in it
+    /// (null when there are none). summary.json counts all the rows without an edge: graph_isolated_nodes.
+    /// </summary>
+    public string? UnreachableRowsWarning()
+    {
+        if (Input.Kind != GraphInputKind.Graph || Input.Graph is not { } graph) return null;
+        int count = 0;
+        for (int i = 0; i < Rows; i++)
+            if (Labels[i] == LabelEncoding.Unlabeled && graph.Neighbours(i).IsEmpty) count++;
+        if (count == 0) return null;
+        string rows = count == 1 ? "1 unlabeled row has" : $"{count} unlabeled rows have";
+        return $"{GraphPath}: {rows} no neighbour in the graph, so no label can reach {(count == 1 ? "it" : "them")} " +
+            "(all-zero distribution, predicted as the first class)";
+    }
+
     public static long[] ReadLabels(string path) => Array.ConvertAll(LabelReader.Read(path), l => (long)l);
 }

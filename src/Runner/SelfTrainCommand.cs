@@ -53,6 +53,7 @@ public static class SelfTrainCommand
     {
         var total = Stopwatch.StartNew();
         files.Input.Validate(options);
+        if (files.UnreachableRowsWarning() is { } warning) stderr.WriteLine($"gpuspread: warning: {warning}");
         using var engine = EngineSelection.Create(engineName, files.Input, options, stderr);
         Directory.CreateDirectory(outDirectory);
         using var estimator = new LabelDiffusion(engine, options);

@@ -115,6 +115,18 @@ public sealed class EdgeListReaderTests : IDisposable
         Assert.Contains("absent.csv", missing.Message);
     }
 
+    [Theory]
+    [InlineData("0,0\n3,3\n", "2 edge lines: 2 self-loops")]
+    [InlineData("0,1,0\n2,3,0.0\n", "2 edge lines: 2 of weight 0")]
+    [InlineData("source,target,weight\n1,1,1\n2,3,0\n", "2 edge lines: 1 self-loop and 1 of weight 0")]
+    public void AGraphWithoutAnEdgeBetweenTwoNodesIsAnError(string text, string why)
+    {
+        string message = Error(text);
+        Assert.StartsWith(_directory.File("edges.csv") + ": ", message);
+        Assert.Contains("no edge between two different nodes", message);
+        Assert.Contains(why, message);
+    }
+
     [Fact]
     public void ATruncatedGzipEdgeListIsAnError()
     {

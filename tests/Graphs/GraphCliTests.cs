@@ -185,6 +185,33 @@ public sealed class GraphCliTests : IDisposable
     }
 
     [Theory]
+    [InlineData("0,0\n5,5\n")]
+    [InlineData("0,1,0\n5,6,0\n")]
+    public void AGraphOfOnlySelfLoopsOrZeroWeightsExitsWithTwo(string text)
+    {
+        var (_, labels) = WriteChains();
+        File.WriteAllText(PathOf("empty.csv"), text);
+        var (code, _, stderr) = Run("spread", "--graph", PathOf("empty.csv"), "--labels", labels, "--out", PathOf("out"), "--engine", "cpu");
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Contains("empty.csv: the file has no edge between two different nodes", stderr);
+        Assert.False(Directory.Exists(PathOf("out")));
+    }
+
+    [Fact]
+    public void UnlabeledRowsWithoutAnEdgeAreAWarning()
+    {
+        var (edges, labels) = WriteChains(); // row 20 is unlabeled and has no edge
+        var (code, _, stderr) = Run("spread", "--graph", edges, "--labels", labels, "--out", PathOf("out"), "--engine", "cpu");
+        Assert.True(code == ExitCodes.Success, stderr);
+        Assert.Contains($"gpuspread: warning: {edges}: 1 unlabeled row has no neighbour in the graph", stderr);
+
+        // Besides features, the features reach it: no warning.
+        (code, _, stderr) = Run("spread", "--data", WriteFeatures(), "--graph", edges, "--labels", labels, "--out", PathOf("out2"), "--engine", "cpu");
+        Assert.True(code == ExitCodes.Success, stderr);
+        Assert.DoesNotContain("warning", stderr);
+    }
+
+    [Theory]
     [InlineData(new[] { "--solver", "cg" }, "solver")]
     [InlineData(new[] { "--combine", "weights", "--with-data" }, "combine")]
     [InlineData(new[] { "--graph-weight", "2", "--with-data" }, "graph_weight")]

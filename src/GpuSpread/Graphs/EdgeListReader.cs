@@ -17,7 +17,8 @@ public sealed record EdgeListStats(int Lines, int SelfLoops, int ZeroWeight, boo
 /// blank lines and comment lines starting with '#' are skipped; a comment <c># nodes N</c> declares the node
 /// count, which must then equal the one given (the labels'). <c>.csv.gz</c>/<c>.txt.gz</c> are read through gzip.
 /// Duplicates are summed, self-loops dropped and the graph symmetrised (see <see cref="SparseGraph.FromEdges"/>).
-/// Every problem is an <see cref="InputDataException"/> naming the file and the line.
+/// Every problem is an <see cref="InputDataException"/> naming the file and the line; so is a file left without
+/// an edge between two different nodes.
 /// </summary>
 public static class EdgeListReader
 {
@@ -85,6 +86,14 @@ public static class EdgeListReader
                 ? "the file holds no edge; expected lines source,target[,weight] with 0-based node indices"
                 : $"the file holds no edge, only the header on line {shapeLine}; expected lines source,target[,weight] with 0-based node indices");
         var graph = SparseGraph.FromEdges(nodes, sources.ToArray(), targets.ToArray(), weights.ToArray(), symmetrise);
+        if (graph.Entries == 0)
+        {
+            var dropped = new List<string>();
+            if (selfLoops > 0) dropped.Add(selfLoops == 1 ? "1 self-loop" : $"{selfLoops} self-loops");
+            if (zeroWeight > 0) dropped.Add($"{zeroWeight} of weight 0");
+            throw InputFile.Fail(path, $"the file has no edge between two different nodes ({sources.Count} edge line{(sources.Count == 1 ? "" : "s")}: " +
+                $"{string.Join(" and ", dropped)}, all dropped); expected at least one edge source,target[,weight] with source != target and a positive weight");
+        }
         return (graph, new EdgeListStats(sources.Count, selfLoops, zeroWeight, cells == 3));
     }
 
