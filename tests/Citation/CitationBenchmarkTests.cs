@@ -142,6 +142,24 @@ public class CitationBenchmarkTests(ITestOutputHelper output)
         Assert.Contains("features_coo.csv: line 4: (1, 5) is outside the 3 x 2 shape", stderr.ToString());
 
         directory.WriteText("features_coo.csv", "# shape 3 2\nrow,col,value\n0,0,1\n1,1,1\n2,1,1\n");
+        foreach (string split in new[] { "row,split\n0,train\n1,train\n2,val\n", "row,split\n0,train\n1,train\n" })
+        {
+            directory.WriteText("split.csv", split);
+            var stdoutNoTest = new StringWriter();
+            stderr = new StringWriter();
+            code = GpuSpread.Runner.Cli.Run(["citation", "--data-dir", directory.Path, "--method", "graph", "--engine", "cpu"], stdoutNoTest, stderr);
+            Assert.Equal(ExitCodes.BadInput, code);
+            Assert.Contains("split.csv: no test rows", stderr.ToString());
+            Assert.Equal("", stdoutNoTest.ToString());
+        }
+        directory.WriteText("labels.csv", "0\n1\n-1\n");
+        directory.WriteText("split.csv", "row,split\n0,train\n1,train\n2,test\n");
+        stderr = new StringWriter();
+        code = GpuSpread.Runner.Cli.Run(["citation", "--data-dir", directory.Path, "--method", "graph", "--engine", "cpu"], new StringWriter(), stderr);
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Contains("split.csv: no test row has a label", stderr.ToString());
+
+        directory.WriteText("labels.csv", "0\n1\n1\n");
         var stdout = new StringWriter();
         code = GpuSpread.Runner.Cli.Run(["citation", "--data-dir", directory.Path, "--method", "graph", "--engine", "cpu"], stdout, new StringWriter());
         Assert.Equal(ExitCodes.Success, code);

@@ -66,6 +66,10 @@ public sealed record CitationDataset(string Name, FeatureMatrix Features, int[] 
             list.Add(row);
         }
         if (parts["train"].Count == 0) throw new InputDataException($"{path}: no training rows");
+        if (parts["test"].Count == 0)
+            throw new InputDataException($"{path}: no test rows, so there is no test accuracy to report; mark at least one row test (row,test)");
+        if (parts["test"].All(row => labels[row] < 0))
+            throw new InputDataException($"{path}: no test row has a label (all {parts["test"].Count} are -1 in labels.csv), so there is no test accuracy to report");
         return ([.. parts["train"]], [.. parts["val"]], [.. parts["test"]]);
     }
 
