@@ -59,6 +59,7 @@ public static class ActiveCommand
     /// <summary>Parses and runs <c>gpuspread active ARGS</c> (without the word "active"), as <see cref="Cli.Run"/> does.</summary>
     public static int Invoke(string[] args, TextWriter stdout, TextWriter stderr, TextReader input, CancellationToken cancellation = default)
     {
+        stderr = new BestEffortWriter(stderr);
         var parsed = Create(stdout, stderr, cancellation, input).Parse(args);
         if (parsed.Errors.Count > 0)
         {

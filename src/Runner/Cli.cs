@@ -4,12 +4,13 @@ namespace GpuSpread.Runner;
 
 /// <summary>
 /// The <c>gpuspread</c> command line, testable in-process: results go to files or <c>stdout</c>,
-/// diagnostics to <c>stderr</c>, and the exit code is one of <see cref="ExitCodes"/>.
+/// diagnostics to <c>stderr</c> (best effort: see <see cref="BestEffortWriter"/>), and the exit code is one of <see cref="ExitCodes"/>.
 /// </summary>
 public static class Cli
 {
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellation = default)
     {
+        stderr = new BestEffortWriter(stderr);
         var root = new RootCommand("gpuspread: graph-based semi-supervised learning (scikit-learn's LabelSpreading and LabelPropagation) without the n x n matrix.");
         root.Subcommands.Add(SpreadCommand.Create(stderr, cancellation));
         root.Subcommands.Add(DevicesCommand.Create(stdout, stderr));

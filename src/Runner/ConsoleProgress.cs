@@ -15,7 +15,7 @@ public sealed class ConsoleProgress(TextWriter stderr, bool interactive) : IProg
     private bool _lineOpen;
 
     public static ConsoleProgress ForStandardError(TextWriter stderr)
-        => new(stderr, ReferenceEquals(stderr, Console.Error) && !Console.IsErrorRedirected);
+        => new(stderr, ReferenceEquals(stderr is BestEffortWriter writer ? writer.Inner : stderr, Console.Error) && !Console.IsErrorRedirected);
 
     public void Report(StageProgress value)
     {
