@@ -121,6 +121,20 @@ public sealed class ActiveCommandTests : IDisposable
     }
 
     [Fact]
+    public void AJournalAnswerThatIsNotANumberExitsWithTwo()
+    {
+        string output = PathOf("journal-x");
+        string[] session = ["active", "--demo", "digits", "--oracle", "file", "--rounds", "1", "--batch", "2", "--engine", "cpu", "--out", output];
+        Assert.Equal(ExitCodes.Success, Run(session).Code);
+        string journal = Path.Combine(output, ActiveCommand.JournalFile);
+        int lines = File.ReadAllLines(journal).Length;
+        File.AppendAllText(journal, "{\"round\":1,\"row\":0,\"label\":\"x\"}\n");
+        var (code, _, stderr) = Run([.. session, "--resume"]);
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Contains($"{journal}: line {lines + 1}: an answer needs \"label\"", stderr);
+    }
+
+    [Fact]
     public void RunsOnDataFromFilesAndDrawsImageShapedRows()
     {
         // Two-class "images" of 2 x 3 pixels: bright on the left or on the right.

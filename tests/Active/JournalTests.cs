@@ -76,6 +76,42 @@ public sealed class JournalTests : IDisposable
         Assert.Contains("does not exist", Assert.Throws<InputDataException>(() => ActiveJournal.Read(Path.Combine(_directory, "missing.jsonl"))).Message);
     }
 
+    [Theory]
+    [InlineData("{\"round\":1,\"row\":1,\"label\":\"x\"}", "\"label\"")]
+    [InlineData("{\"round\":1,\"row\":1,\"label\":1.5}", "\"label\"")]
+    [InlineData("{\"round\":1,\"row\":\"1\",\"label\":2}", "\"row\" is missing or not an integer")]
+    [InlineData("{\"round\":\"1\",\"row\":1,\"label\":2}", "\"round\" is missing or not an integer")]
+    [InlineData("{\"round\":1,\"undo\":\"x\"}", "\"undo\" is missing or not an integer")]
+    [InlineData("{\"round\":1,\"undo\":null}", "\"undo\" is missing or not an integer")]
+    public void AnEntryOfTheWrongTypeNamesTheFileAndLine(string entry, string what)
+    {
+        string path = Path.Combine(_directory, "journal.jsonl");
+        File.WriteAllText(path, "{\"gpuspread_journal\":1,\"fingerprint\":{}}\n{\"round\":1,\"picked\":[1]}\n" + entry + "\n");
+        var error = Assert.Throws<InputDataException>(() => ActiveJournal.Read(path));
+        Assert.StartsWith($"{path}: line 3: ", error.Message);
+        Assert.Contains(what, error.Message);
+    }
+
+    [Theory]
+    [InlineData("{\"round\":1,\"picked\":[\"a\"]}", "line 2: \"picked\" holds \"a\"")]
+    [InlineData("{\"round\":1,\"picked\":[1.5]}", "line 2: \"picked\" holds 1.5")]
+    public void PicksOfTheWrongTypeNameTheFileAndLine(string entry, string what)
+    {
+        string path = Path.Combine(_directory, "journal.jsonl");
+        File.WriteAllText(path, "{\"gpuspread_journal\":1,\"fingerprint\":{}}\n" + entry + "\n");
+        Assert.Contains($"{path}: {what}", Assert.Throws<InputDataException>(() => ActiveJournal.Read(path)).Message);
+    }
+
+    [Theory]
+    [InlineData("1.5")]
+    [InlineData("1e10")]
+    public void AJournalVersionThatIsNotAnIntegerIsUnsupported(string version)
+    {
+        string path = Path.Combine(_directory, "journal.jsonl");
+        File.WriteAllText(path, $"{{\"gpuspread_journal\":{version},\"fingerprint\":{{}}}}\n");
+        Assert.Contains($"{path}: line 1: journal version {version} is not supported", Assert.Throws<InputDataException>(() => ActiveJournal.Read(path)).Message);
+    }
+
     [Fact]
     public void EveryEntryIsOnDiskWhenTheCallReturns()
     {

@@ -149,7 +149,7 @@ public sealed class ActiveJournal : IAnswerLog, IDisposable
             {
                 if (!entry.TryGetProperty(MagicKey, out var version) || version.ValueKind != JsonValueKind.Number)
                     throw Fail(path, lineNumber, "this is not a gpuspread active-learning journal (its first line has no \"gpuspread_journal\" key)");
-                if (version.GetInt32() != 1) throw Fail(path, lineNumber, $"journal version {version.GetRawText()} is not supported (this program writes version 1)");
+                if (!version.TryGetInt32(out int number) || number != 1) throw Fail(path, lineNumber, $"journal version {version.GetRawText()} is not supported (this program writes version 1)");
                 var values = new Dictionary<string, string>(StringComparer.Ordinal);
                 if (entry.TryGetProperty("fingerprint", out var object_) && object_.ValueKind == JsonValueKind.Object)
                     foreach (var property in object_.EnumerateObject()) values[property.Name] = property.Value.ToString();
@@ -173,7 +173,7 @@ public sealed class ActiveJournal : IAnswerLog, IDisposable
             if (rounds.Count > 0 && rounds.Keys.Max() != round - 1)
                 throw Fail(path, lineNumber, $"round {round} follows round {rounds.Keys.Max()}; rounds must follow each other");
             if (rounds.Count == 0 && round != 1) throw Fail(path, lineNumber, $"the first round in the journal is {round}, not 1");
-            rounds[round] = new JournalRound(round, [.. picked.EnumerateArray().Select(e => e.TryGetInt32(out int v) && v >= 0 ? v
+            rounds[round] = new JournalRound(round, [.. picked.EnumerateArray().Select(e => TryGetInt32(e, out int v) && v >= 0 ? v
                 : throw Fail(path, lineNumber, $"\"picked\" holds {e.GetRawText()}; row indices are integers from 0"))], []);
             return;
         }
@@ -190,16 +190,24 @@ public sealed class ActiveJournal : IAnswerLog, IDisposable
             current.Events.Add(new JournalEvent(lineNumber, row, null, Undo: false));
             return;
         }
-        if (!entry.TryGetProperty("label", out var label) || !label.TryGetInt64(out long value) || value == LabelEncoding.Unlabeled)
+        if (!entry.TryGetProperty("label", out var label) || label.ValueKind != JsonValueKind.Number || !label.TryGetInt64(out long value)
+            || value == LabelEncoding.Unlabeled)
             throw Fail(path, lineNumber, "an answer needs \"label\" (an integer other than -1) or \"skip\": true");
         current.Events.Add(new JournalEvent(lineNumber, row, value, Undo: false));
     }
 
     private static int Integer(string path, int lineNumber, JsonElement entry, string key)
     {
-        if (!entry.TryGetProperty(key, out var value) || !value.TryGetInt32(out int result))
+        if (!entry.TryGetProperty(key, out var value) || !TryGetInt32(value, out int result))
             throw Fail(path, lineNumber, $"\"{key}\" is missing or not an integer");
         return result;
+    }
+
+    // JsonElement.TryGetInt32 throws, rather than failing, on a string, null or any other non-number.
+    private static bool TryGetInt32(JsonElement value, out int result)
+    {
+        result = 0;
+        return value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out result);
     }
 
     private static InputDataException Fail(string path, int line, string message) =>
