@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.RegularExpressions;
 
 namespace GpuSpread.IO;
 
@@ -7,7 +8,7 @@ namespace GpuSpread.IO;
 /// a temporary file in the same directory (<c>.{name}.tmp-{random}</c>), is flushed to disk, and is then
 /// renamed over the target. When the writer throws, the temporary file is deleted and the target is untouched.
 /// </summary>
-internal static class AtomicFile
+internal static partial class AtomicFile
 {
     /// <summary>Writes UTF-8 text (no byte-order mark) through <paramref name="write"/>.</summary>
     public static void WriteText(string path, Action<TextWriter> write)
@@ -25,7 +26,7 @@ internal static class AtomicFile
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(write);
         string target = Path.GetFullPath(path);
-        string temp = Path.Combine(Path.GetDirectoryName(target)!, $".{Path.GetFileName(target)}.tmp-{Guid.NewGuid():N}");
+        string temp = TemporaryPath(target);
         try
         {
             using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
@@ -42,4 +43,14 @@ internal static class AtomicFile
             throw;
         }
     }
+
+    /// <summary>A fresh temporary name beside <paramref name="target"/>: <c>.{name}.tmp-{random}</c>.</summary>
+    public static string TemporaryPath(string target) =>
+        Path.Combine(Path.GetDirectoryName(target)!, $".{Path.GetFileName(target)}.tmp-{Guid.NewGuid():N}");
+
+    /// <summary>Whether a file name is one of <see cref="TemporaryPath"/>'s.</summary>
+    public static bool IsTemporary(string fileName) => TemporaryName().IsMatch(fileName);
+
+    [GeneratedRegex(@"^\..+\.tmp-[0-9a-f]{32}$")]
+    private static partial Regex TemporaryName();
 }
