@@ -1,7 +1,5 @@
 using System.CommandLine;
-using System.Globalization;
 using GpuSpread.Active;
-using GpuSpread.IO;
 
 namespace GpuSpread.Runner;
 
@@ -76,21 +74,15 @@ public static class ActiveCommand
         bool journaling = false;
         return CommandErrors.Run(stderr, () =>
         {
+            OutputDirectory.Check(arguments.Out);
             var session = ActiveSession.Prepare(arguments);
             journaling = session.Oracle != "truth";
             using var engine = EngineSelection.Create(arguments.Engine, session.Features, session.Options, stderr);
-            Directory.CreateDirectory(arguments.Out);
-            if (session.Indices is { } indices)
-                AtomicFile.WriteText(Path.Combine(arguments.Out, "demo_subset.csv"), w =>
-                {
-                    w.Write("subset_row,digits_row\n");
-                    for (int i = 0; i < indices.Length; i++) w.Write(string.Create(CultureInfo.InvariantCulture, $"{i},{indices[i]}\n"));
-                });
-
+            using var output = OutputDirectory.Open(arguments.Out);
             using var learner = new ActiveLearner(engine, session.Features, session.Labels, session.Options, session.Active, session.Truth);
             var (journal, replay) = OpenJournal(session, arguments, journalPath, stderr);
             using (journal)
-                return ActiveRounds.Run(session, arguments, engine, learner, journal, replay, stdout, stderr, input, cancellation);
+                return ActiveRounds.Run(session, arguments, engine, learner, journal, replay, output, stdout, stderr, input, cancellation);
         }, cancellation, () => journaling && File.Exists(journalPath)
             ? $"every answer given is in {journalPath}: run the same command with --resume to go on"
             : $"the rounds completed so far are in {Path.Combine(arguments.Out, "report.json")}");

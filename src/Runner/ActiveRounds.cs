@@ -1,3 +1,4 @@
+using System.Globalization;
 using GpuSpread.Active;
 using GpuSpread.IO;
 using Spectre.Console;
@@ -8,7 +9,7 @@ namespace GpuSpread.Runner;
 public static class ActiveRounds
 {
     public static int Run(ActiveSession session, ActiveArguments arguments, IDiffusionEngine engine, ActiveLearner learner, ActiveJournal? journal,
-        IReadOnlyList<JournalRound> replay, TextWriter stdout, TextWriter stderr, TextReader input, CancellationToken cancellation)
+        IReadOnlyList<JournalRound> replay, OutputDirectory output, TextWriter stdout, TextWriter stderr, TextReader input, CancellationToken cancellation)
     {
         ILabelOracle oracle = session.Oracle switch
         {
@@ -18,7 +19,20 @@ public static class ActiveRounds
         };
 
         var settings = session.Settings(engine);
-        string reportPath = Path.Combine(arguments.Out, "report.json");
+        // Each completed round publishes a set with the report so far; the last set adds the final model's files.
+        void Publish(Action<OutputSet> write)
+        {
+            using var set = output.Stage();
+            if (session.Indices is { } indices)
+                AtomicFile.WriteText(set.File("demo_subset.csv"), w =>
+                {
+                    w.Write("subset_row,digits_row\n");
+                    for (int i = 0; i < indices.Length; i++) w.Write(string.Create(CultureInfo.InvariantCulture, $"{i},{indices[i]}\n"));
+                });
+            write(set);
+            set.Commit();
+        }
+
         var texts = new List<string>();
         var completed = new List<RoundResult>();
         using var progress = ConsoleProgress.ForStandardError(stderr);
@@ -51,7 +65,7 @@ public static class ActiveRounds
             RoundCompleted = round =>
             {
                 completed.Add(round);
-                ActiveReport.WriteJson(reportPath, completed, null, null, session.Truth, settings);
+                Publish(set => ActiveReport.WriteJson(set.File("report.json"), completed, null, null, session.Truth, settings));
             },
             Warning = message => stderr.WriteLine($"gpuspread: warning: {message}"),
         };
@@ -60,17 +74,21 @@ public static class ActiveRounds
         progress.Dispose();
 
         var final = result.Final;
-        ActiveReport.WriteJson(reportPath, result.Rounds, final, result.Stop, session.Truth, settings);
-        AtomicFile.WriteText(Path.Combine(arguments.Out, "report.txt"), w =>
+        var figures = new List<string>();
+        Publish(set =>
         {
-            foreach (string text in texts) w.Write(text + "\n");
-            w.Write(FinalText(final, result));
+            ActiveReport.WriteJson(set.File("report.json"), result.Rounds, final, result.Stop, session.Truth, settings);
+            AtomicFile.WriteText(set.File("report.txt"), w =>
+            {
+                foreach (string text in texts) w.Write(text + "\n");
+                w.Write(FinalText(final, result));
+            });
+            ResultWriter.WritePredictions(set.File("labels.csv"), final.Labels);
+            ResultWriter.WritePredictions(set.File("predictions.csv"), final.Predictions);
+            ResultWriter.WriteDistributions(set.File("distributions.csv"), final.Classes, final.Distributions, final.Classes.Length);
+            figures = WriteFigures(session, set, result, stderr);
         });
-        ResultWriter.WritePredictions(Path.Combine(arguments.Out, "labels.csv"), final.Labels);
-        ResultWriter.WritePredictions(Path.Combine(arguments.Out, "predictions.csv"), final.Predictions);
-        ResultWriter.WriteDistributions(Path.Combine(arguments.Out, "distributions.csv"), final.Classes, final.Distributions, final.Classes.Length);
         stdout.Write(FinalText(final, result));
-        var figures = WriteFigures(session, arguments.Out, result, stderr);
 
         switch (result.Stop)
         {
@@ -116,20 +134,20 @@ public static class ActiveRounds
         return $"Final model: {final.LabeledCount} labeled{accuracy}{stop}\n";
     }
 
-    private static List<string> WriteFigures(ActiveSession session, string directory, ActiveLearningResult result, TextWriter stderr)
+    private static List<string> WriteFigures(ActiveSession session, OutputSet set, ActiveLearningResult result, TextWriter stderr)
     {
         var written = new List<string>();
         try
         {
             if (session.ImageShape is { } shape && result.Rounds.Any(r => r.Picked.Count > 0))
             {
-                ActiveFigures.WritePickedGrid(Path.Combine(directory, ActiveFigures.PickedFile), result.Rounds, session.Features, shape, session.Truth);
+                ActiveFigures.WritePickedGrid(set.File(ActiveFigures.PickedFile), result.Rounds, session.Features, shape, session.Truth);
                 written.Add(ActiveFigures.PickedFile);
             }
             if (result.Rounds.Any(r => r.Accuracy is not null))
             {
                 string title = session.Indices is not null ? "Digits active learning: LabelSpreading, most uncertain rows labeled" : "Active learning";
-                ActiveFigures.WriteLearningCurve(Path.Combine(directory, ActiveFigures.LearningCurveFile), result.Rounds, result.Final, title);
+                ActiveFigures.WriteLearningCurve(set.File(ActiveFigures.LearningCurveFile), result.Rounds, result.Final, title);
                 written.Add(ActiveFigures.LearningCurveFile);
             }
         }

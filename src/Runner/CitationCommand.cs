@@ -103,9 +103,11 @@ public static class CitationCommand
         settings.SelfTraining?.Validate();
         settings.CorrectAndSmooth.Validate();
         if (settings.Hops < 0) throw new InvalidParameterException("hops", settings.Hops, "an int in the range [0, inf)");
+        if (outDirectory is not null) OutputDirectory.Check(outDirectory);
         var data = CitationDataset.Load(dataDirectory);
         var input = CitationBenchmark.Input(data, method, settings);
         using var engine = EngineSelection.Create(engineName, input, settings.SpreadingOptions(), stderr);
+        using var output = outDirectory is null ? null : OutputDirectory.Open(outDirectory);
         var result = CitationBenchmark.Evaluate(data, method, settings, engine, input, cancellation);
         var c = CultureInfo.InvariantCulture;
         stdout.WriteLine(string.Format(c, "{0} {1}: test accuracy {2:F2} % ({3} of {4}), validation {5:F2} %, {6:F1} s",
@@ -121,15 +123,15 @@ public static class CitationCommand
                     round.Dropped + round.Relabeled > 0 ? $", dropped {round.Dropped}, relabeled {round.Relabeled}" : ""));
             stdout.WriteLine($"  stopped: {st.Stop}");
         }
-        if (outDirectory is not null) WriteOutputs(outDirectory, data, method, result);
+        if (output is not null) WriteOutputs(output, data, method, result);
         return ExitCodes.Success;
     }
 
-    private static void WriteOutputs(string directory, CitationDataset data, CitationMethod method, CitationResult result)
+    private static void WriteOutputs(OutputDirectory output, CitationDataset data, CitationMethod method, CitationResult result)
     {
-        Directory.CreateDirectory(directory);
-        ResultWriter.WritePredictions(Path.Combine(directory, "predictions.csv"), result.Predictions.Select(p => (long)p).ToArray());
-        AtomicFile.WriteBytes(Path.Combine(directory, "summary.json"), stream =>
+        using var set = output.Stage();
+        ResultWriter.WritePredictions(set.File("predictions.csv"), result.Predictions.Select(p => (long)p).ToArray());
+        AtomicFile.WriteBytes(set.File("summary.json"), stream =>
         {
             using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
             json.WriteStartObject();
@@ -152,5 +154,6 @@ public static class CitationCommand
             json.WriteNumber("seconds", Math.Round(result.Seconds, 3));
             json.WriteEndObject();
         });
+        set.Commit();
     }
 }

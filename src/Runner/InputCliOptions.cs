@@ -51,11 +51,12 @@ public sealed class InputCliOptions
             command.Options.Add(option);
     }
 
-    /// <summary>Reads the files the options name.</summary>
-    /// <exception cref="InvalidParameterException">neither --data nor --graph.</exception>
+    /// <summary>Reads the files the options name, once --out is known to be usable as a directory.</summary>
+    /// <exception cref="InvalidParameterException">neither --data nor --graph, or a bad --out.</exception>
     /// <exception cref="InputDataException">a file that cannot be read, or sizes that disagree.</exception>
     public InputFiles Read(ParseResult parsed)
     {
+        OutputDirectory.Check(parsed.GetValue(Out)!);
         string? data = parsed.GetValue(Data), graph = parsed.GetValue(Graph);
         if (data is null && graph is null)
             throw new InvalidParameterException("data", null, $"given: {parsed.CommandResult.Command.Name} needs --data (features), --graph (an edge list) or both");

@@ -55,7 +55,7 @@ public static class SelfTrainCommand
         files.Input.Validate(options);
         if (files.UnreachableRowsWarning() is { } warning) stderr.WriteLine($"gpuspread: warning: {warning}");
         using var engine = EngineSelection.Create(engineName, files.Input, options, stderr);
-        Directory.CreateDirectory(outDirectory);
+        using var output = OutputDirectory.Open(outDirectory);
         using var estimator = new LabelDiffusion(engine, options);
         var clock = Stopwatch.StartNew();
         estimator.Fit(files.Input, files.Labels, cancellation: cancellation);
@@ -70,11 +70,12 @@ public static class SelfTrainCommand
                 round.Accuracy is { } u ? string.Format(c, ", accuracy on the unlabeled rows {0:P2}", u) : "", round.NIter)), cancellation);
         double seconds = clock.Elapsed.TotalSeconds;
         var classes = result.Classes;
-        ResultWriter.WritePredictions(Path.Combine(outDirectory, "predictions.csv"), result.Predictions);
-        ResultWriter.WriteDistributions(Path.Combine(outDirectory, "distributions.csv"), classes, result.Final.Distributions, classes.Length);
-        WritePseudoLabels(Path.Combine(outDirectory, "pseudo_labels.csv"), result);
+        using var set = output.Stage();
+        ResultWriter.WritePredictions(set.File("predictions.csv"), result.Predictions);
+        ResultWriter.WriteDistributions(set.File("distributions.csv"), classes, result.Final.Distributions, classes.Length);
+        WritePseudoLabels(set.File("pseudo_labels.csv"), result);
         AccuracyScore? score = files.Truth is null ? null : AnswerKey.OnUnlabeled(result.Predictions, files.Labels, files.Truth);
-        AtomicFile.WriteBytes(Path.Combine(outDirectory, "summary.json"), stream =>
+        AtomicFile.WriteBytes(set.File("summary.json"), stream =>
         {
             using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
             json.WriteStartObject();
@@ -96,6 +97,7 @@ public static class SelfTrainCommand
             FitSummary.WriteRun(json, estimator.Engine, seconds, total.Elapsed.TotalSeconds);
             json.WriteEndObject();
         });
+        set.Commit();
         stderr.WriteLine($"gpuspread: {files.Rows} rows ({OptionNames.Input[files.Input.Kind]}), {classes.Length} classes, {result.Rounds.Count} rounds ({WorkflowNames.Stop[result.Stop]}), "
             + $"{result.PseudoLabeledCount} pseudo-labels, {seconds.ToString("F2", c)} s on {estimator.Engine.Name}; results in {outDirectory}");
         if (result.InitialAccuracy?.Accuracy is { } before && score?.Accuracy is { } after)

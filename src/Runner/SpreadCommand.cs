@@ -7,7 +7,7 @@ namespace GpuSpread.Runner;
 
 /// <summary>
 /// <c>gpuspread spread</c>: fit LabelSpreading or LabelPropagation on features, a graph or both, and write
-/// predictions.csv, distributions.csv and summary.json (<see cref="FitSummary"/>). Other programs depend on this interface.
+/// predictions.csv, distributions.csv and summary.json (<see cref="FitSummary"/>) as one set (<see cref="OutputDirectory"/>). Other programs depend on this interface.
 /// </summary>
 public static class SpreadCommand
 {
@@ -31,7 +31,7 @@ public static class SpreadCommand
         files.Input.Validate(options);
         if (files.UnreachableRowsWarning() is { } warning) stderr.WriteLine($"gpuspread: warning: {warning}");
         using var engine = EngineSelection.Create(engineName, files.Input, options, stderr);
-        Directory.CreateDirectory(outDirectory);
+        using var output = OutputDirectory.Open(outDirectory);
         using var estimator = new LabelDiffusion(engine, options);
         using (var progress = ConsoleProgress.ForStandardError(stderr))
             estimator.Fit(files.Input, files.Labels, progress, cancellation);
@@ -39,10 +39,11 @@ public static class SpreadCommand
         if (!estimator.Converged)
             stderr.WriteLine($"gpuspread: warning: max_iter={options.MaxIter} was reached without convergence (ConvergenceWarning).");
 
-        ResultWriter.WritePredictions(Path.Combine(outDirectory, "predictions.csv"), estimator.Transduction);
-        ResultWriter.WriteDistributions(Path.Combine(outDirectory, "distributions.csv"), estimator.Classes, estimator.LabelDistributions, estimator.Classes.Length);
+        using var set = output.Stage();
+        ResultWriter.WritePredictions(set.File("predictions.csv"), estimator.Transduction);
+        ResultWriter.WriteDistributions(set.File("distributions.csv"), estimator.Classes, estimator.LabelDistributions, estimator.Classes.Length);
         AccuracyScore? score = files.Truth is null ? null : AnswerKey.OnUnlabeled(estimator.Transduction, files.Labels, files.Truth);
-        AtomicFile.WriteBytes(Path.Combine(outDirectory, "summary.json"), stream =>
+        AtomicFile.WriteBytes(set.File("summary.json"), stream =>
         {
             using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
             json.WriteStartObject();
@@ -50,6 +51,7 @@ public static class SpreadCommand
             FitSummary.WriteRun(json, estimator.Engine, seconds, total.Elapsed.TotalSeconds);
             json.WriteEndObject();
         });
+        set.Commit();
         stderr.WriteLine($"gpuspread: {files.Rows} rows ({OptionNames.Input[files.Input.Kind]}), {estimator.Classes.Length} classes, n_iter {estimator.NIter}, " +
                          $"fit {seconds:F2} s on {estimator.Engine.Name} ({estimator.Engine.Device}); results in {outDirectory}");
         FitSummary.ReportKnnSearch(stderr, estimator.KnnSearchReport);
