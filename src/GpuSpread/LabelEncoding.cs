@@ -5,6 +5,15 @@ public static class LabelEncoding
 {
     public const long Unlabeled = -1;
 
+    /// <summary>The range of labels, the same wherever they enter (files, answer keys, oracles, journals): an int's.</summary>
+    public const long MinLabel = int.MinValue, MaxLabel = int.MaxValue;
+
+    /// <summary>What a class label may be, for messages.</summary>
+    public static readonly string ClassLabelText = $"an integer from {MinLabel} to {MaxLabel} other than -1";
+
+    /// <summary>Whether <paramref name="label"/> is a class label: in the label range, and not -1.</summary>
+    public static bool IsClassLabel(long label) => label is >= MinLabel and <= MaxLabel && label != Unlabeled;
+
     /// <summary>The sorted classes and, per row, the index of its class or -1.</summary>
     /// <exception cref="InputDataException">when the count differs from <paramref name="rows"/> or nothing is labeled.</exception>
     public static (long[] Classes, int[] ClassIndex) Encode(IReadOnlyList<long> labels, int rows)

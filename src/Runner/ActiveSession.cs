@@ -102,6 +102,8 @@ public sealed record ActiveSession(FeatureMatrix Features, long[] Labels, long[]
         }
         if (result.Remove(LabelEncoding.Unlabeled))
             throw new InvalidParameterException("classes", text, "class labels other than -1 (which means unlabeled)");
+        if (result.Any(label => !LabelEncoding.IsClassLabel(label)))
+            throw new InvalidParameterException("classes", text, $"class labels from {LabelEncoding.MinLabel} to {LabelEncoding.MaxLabel}");
         if (result.Count == 0) throw new InvalidParameterException("classes", text, "at least one class label, e.g. 0-9");
         return result;
     }

@@ -23,7 +23,7 @@ public sealed class TerminalOracle : ILabelOracle
     private readonly double _high;
 
     /// <param name="image">Draw rows as images of this shape (rows x columns = the number of features).</param>
-    /// <param name="allowed">The labels a person may type (null: any integer other than -1).</param>
+    /// <param name="allowed">The labels a person may type (null: any class label, see <see cref="LabelEncoding.IsClassLabel"/>).</param>
     public TerminalOracle(IAnsiConsole console, TextReader input, FeatureMatrix features, (int Rows, int Cols)? image, IReadOnlySet<long>? allowed)
     {
         ArgumentNullException.ThrowIfNull(console);
@@ -94,7 +94,7 @@ public sealed class TerminalOracle : ILabelOracle
                     Help();
                     continue;
             }
-            if (!long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long label) || label == LabelEncoding.Unlabeled)
+            if (!long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long label) || !LabelEncoding.IsClassLabel(label))
             {
                 _console.MarkupLine($"[red]'{Markup.Escape(text)}' is not a label[/]: type {Markup.Escape(AllowedText())}, or s, u, q, ?");
                 continue;
@@ -177,5 +177,5 @@ public sealed class TerminalOracle : ILabelOracle
         _console.MarkupLine("  [bold]q[/]        quit; run the same command with --resume to go on where you stopped");
     }
 
-    private string AllowedText() => _allowed is null ? "an integer class label" : $"one of {string.Join(", ", _allowed.Order())}";
+    private string AllowedText() => _allowed is null ? $"a class label ({LabelEncoding.ClassLabelText})" : $"one of {string.Join(", ", _allowed.Order())}";
 }

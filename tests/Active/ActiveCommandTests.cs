@@ -121,6 +121,28 @@ public sealed class ActiveCommandTests : IDisposable
     }
 
     [Fact]
+    public void ABatchLabelOutsideTheLabelRangeExitsWithTwo()
+    {
+        string output = PathOf("range");
+        string[] session = ["active", "--demo", "digits", "--oracle", "file", "--rounds", "1", "--batch", "2", "--engine", "cpu", "--out", output];
+        Assert.Equal(ExitCodes.Success, Run(session).Code);
+        string batch = FileRoundTripOracle.BatchPath(output, 1);
+        var lines = File.ReadAllLines(batch);
+        for (int i = 1; i <= 2; i++)
+        {
+            var cells = lines[i].Split(',');
+            cells[1] = i == 1 ? "3" : "1099511627776"; // 2^40: no label reader takes it back
+            lines[i] = string.Join(',', cells);
+        }
+        File.WriteAllLines(batch, lines);
+        var (code, _, stderr) = Run([.. session, "--resume"]);
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Contains($"{batch}: line 3: the label '1099511627776' of row", stderr);
+        Assert.Contains("-2147483648 to 2147483647", stderr);
+        Assert.DoesNotContain("1099511627776", File.ReadAllText(Path.Combine(output, "labels.csv")));
+    }
+
+    [Fact]
     public void AJournalAnswerThatIsNotANumberExitsWithTwo()
     {
         string output = PathOf("journal-x");
@@ -203,6 +225,7 @@ public sealed class ActiveCommandTests : IDisposable
     [InlineData("shape text", "The 'image-shape' parameter must be ROWSxCOLUMNS", "active", "--data", "DATA", "--labels", "LABELS", "--image-shape", "six", "--out", "OUT")]
     [InlineData("batch", "The 'batch' parameter must be an int in the range [1, inf)", "active", "--demo", "digits", "--batch", "0", "--out", "OUT")]
     [InlineData("classes", "The 'classes' parameter must be integers and ranges", "active", "--demo", "digits", "--oracle", "terminal", "--classes", "a-b", "--out", "OUT")]
+    [InlineData("classes range", "The 'classes' parameter must be class labels from -2147483648 to 2147483647", "active", "--demo", "digits", "--oracle", "terminal", "--classes", "0,4294967296", "--out", "OUT")]
     [InlineData("warm spreading", "The 'warm_start' parameter must be false with LabelSpreading", "active", "--demo", "digits", "--warm-start", "--out", "OUT")]
     [InlineData("resume truth", "The 'resume' parameter must be used with --oracle terminal or file", "active", "--demo", "digits", "--resume", "--out", "OUT")]
     [InlineData("resume nothing", "no journal to resume from", "active", "--demo", "digits", "--oracle", "file", "--resume", "--out", "OUT")]

@@ -79,6 +79,7 @@ public sealed class JournalTests : IDisposable
     [Theory]
     [InlineData("{\"round\":1,\"row\":1,\"label\":\"x\"}", "\"label\"")]
     [InlineData("{\"round\":1,\"row\":1,\"label\":1.5}", "\"label\"")]
+    [InlineData("{\"round\":1,\"row\":1,\"label\":1099511627776}", "-2147483648 to 2147483647")]
     [InlineData("{\"round\":1,\"row\":\"1\",\"label\":2}", "\"row\" is missing or not an integer")]
     [InlineData("{\"round\":\"1\",\"row\":1,\"label\":2}", "\"round\" is missing or not an integer")]
     [InlineData("{\"round\":1,\"undo\":\"x\"}", "\"undo\" is missing or not an integer")]

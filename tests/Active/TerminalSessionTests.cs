@@ -128,6 +128,21 @@ public sealed partial class TerminalSessionTests : IDisposable
     }
 
     [Fact]
+    public void ALabelOutsideTheLabelRangeIsNotTaken()
+    {
+        string output = Path.Combine(_directory, "range");
+        var stdout = new StringWriter();
+        var script = new Queue<string>(["1099511627776", "q"]);
+        var person = new ScriptedPerson(stdout, _ => script.Count > 0 ? script.Dequeue() : "q");
+        var stderr = new StringWriter();
+        int code = ActiveCommand.Invoke(["--demo", "digits", "--oracle", "terminal", "--engine", "cpu", "--out", output], stdout, stderr, person);
+        Assert.True(code == ExitCodes.Success, stderr.ToString());
+        Assert.Contains("'1099511627776' is not a label", stdout.ToString());
+        Assert.Contains("-2147483648 to 2147483647", Regex.Replace(stdout.ToString(), @"\s+", " "));
+        Assert.Equal(0, ActiveJournal.Read(Path.Combine(output, ActiveCommand.JournalFile)).AnswerCount);
+    }
+
+    [Fact]
     public void TypingMistakesAreExplainedAndNothingIsRecordedForThem()
     {
         string output = Path.Combine(_directory, "mistakes");

@@ -86,7 +86,8 @@ public static class LabelReader
     {
         if (!double.IsFinite(value)) return "is not a finite number";
         if (value != Math.Floor(value)) return "is not an integer";
-        if (value < int.MinValue || value > int.MaxValue) return $"is outside the label range {int.MinValue} to {int.MaxValue}";
+        if (value < LabelEncoding.MinLabel || value > LabelEncoding.MaxLabel)
+            return $"is outside the label range {LabelEncoding.MinLabel} to {LabelEncoding.MaxLabel}";
         return null;
     }
 }

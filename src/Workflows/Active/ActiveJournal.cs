@@ -191,8 +191,8 @@ public sealed class ActiveJournal : IAnswerLog, IDisposable
             return;
         }
         if (!entry.TryGetProperty("label", out var label) || label.ValueKind != JsonValueKind.Number || !label.TryGetInt64(out long value)
-            || value == LabelEncoding.Unlabeled)
-            throw Fail(path, lineNumber, "an answer needs \"label\" (an integer other than -1) or \"skip\": true");
+            || !LabelEncoding.IsClassLabel(value))
+            throw Fail(path, lineNumber, $"an answer needs \"label\" ({LabelEncoding.ClassLabelText}) or \"skip\": true");
         current.Events.Add(new JournalEvent(lineNumber, row, value, Undo: false));
     }
 

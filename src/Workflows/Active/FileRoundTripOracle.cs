@@ -7,7 +7,7 @@ namespace GpuSpread.Active;
 /// Labels from a file a team fills in. For a round it writes <c>batch-NNN.csv</c> (one line per picked row: the
 /// row index, an empty <c>label</c> cell, the model's top guesses with their probabilities, the entropy) and stops
 /// the session; run again with <c>--resume</c> once the label cells are filled in and it reads them back. A cell
-/// holds a label (an integer other than -1), <c>skip</c> (the row stays unlabeled and is not asked again), or
+/// holds a label (an integer in <see cref="LabelEncoding"/>'s range, other than -1), <c>skip</c> (the row stays unlabeled and is not asked again), or
 /// nothing (not labeled yet: the session stops again and says how many are left). Rows may be reordered and
 /// columns added; the <c>row</c> and <c>label</c> columns are found by their headers.
 /// </summary>
@@ -18,7 +18,7 @@ public sealed class FileRoundTripOracle : ILabelOracle
     private readonly List<string> _messages = [];
 
     /// <param name="directory">Where the batch files are written and read.</param>
-    /// <param name="allowed">The labels a cell may hold (null: any integer other than -1).</param>
+    /// <param name="allowed">The labels a cell may hold (null: any class label, see <see cref="LabelEncoding.IsClassLabel"/>).</param>
     public FileRoundTripOracle(string directory, IReadOnlySet<long>? allowed = null)
     {
         ArgumentNullException.ThrowIfNull(directory);
@@ -136,19 +136,19 @@ public sealed class FileRoundTripOracle : ILabelOracle
     }
 
     private string Allowed() => _allowed is null
-        ? "an integer class label other than -1"
+        ? $"a class label ({LabelEncoding.ClassLabelText})"
         : $"one of {string.Join(", ", _allowed.Order())}";
 
     private static bool TryParseLabel(string cell, out long label)
     {
         label = 0;
-        if (long.TryParse(cell, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out label)) return label != LabelEncoding.Unlabeled;
+        if (long.TryParse(cell, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out label)) return LabelEncoding.IsClassLabel(label);
         // Spreadsheets may write 3 as 3.0.
         if (double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out double value)
             && value == Math.Floor(value) && Math.Abs(value) < 1e15)
         {
             label = (long)value;
-            return label != LabelEncoding.Unlabeled;
+            return LabelEncoding.IsClassLabel(label);
         }
         return false;
     }
