@@ -27,7 +27,10 @@ public static class Cli
         return parsed.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
     }
 
-    /// <summary>Parses sizes such as 1GiB, 512MiB, 2G, 1500000000 (bytes).</summary>
+    /// <summary>
+    /// Parses sizes such as 1GiB, 512MiB, 2G, 1.5TB, 1500000000 (bytes): KiB to TiB and K to T are powers of 1024,
+    /// KB to TB of 1000. False for anything else, and for less than a byte or more than a long holds.
+    /// </summary>
     public static bool TryParseBytes(string text, out long bytes)
     {
         bytes = 0;
@@ -35,7 +38,8 @@ public static class Cli
         (string Suffix, long Factor)[] units =
         [
             ("KiB", 1L << 10), ("MiB", 1L << 20), ("GiB", 1L << 30), ("TiB", 1L << 40),
-            ("KB", 1000), ("MB", 1000_000), ("GB", 1000_000_000), ("K", 1L << 10), ("M", 1L << 20), ("G", 1L << 30), ("B", 1),
+            ("KB", 1000), ("MB", 1000_000), ("GB", 1000_000_000), ("TB", 1000_000_000_000),
+            ("K", 1L << 10), ("M", 1L << 20), ("G", 1L << 30), ("T", 1L << 40), ("B", 1),
         ];
         long factor = 1;
         foreach (var (suffix, unitFactor) in units)
@@ -45,10 +49,17 @@ public static class Cli
                 text = text[..^suffix.Length].Trim();
                 break;
             }
-        if (!double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double value)
-            || !(value > 0) || value * factor > long.MaxValue)
-            return false;
-        bytes = (long)(value * factor);
+        var invariant = System.Globalization.CultureInfo.InvariantCulture;
+        if (long.TryParse(text, System.Globalization.NumberStyles.None, invariant, out long whole))
+        {
+            bytes = whole <= long.MaxValue / factor ? whole * factor : 0;
+            return bytes >= 1;
+        }
+        if (!double.TryParse(text, System.Globalization.NumberStyles.Float, invariant, out double value)) return false;
+        double total = Math.Floor(value * factor);
+        // 2^63, the first value past long.MaxValue; also false for NaN.
+        if (!(total >= 1 && total < 9223372036854775808.0)) return false;
+        bytes = (long)total;
         return true;
     }
 }

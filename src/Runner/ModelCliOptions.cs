@@ -118,7 +118,8 @@ public sealed class ModelCliOptions
             options = options with
             {
                 MemoryLimitBytes = Cli.TryParseBytes(limit, out long bytes) ? bytes
-                    : throw new InvalidParameterException("memory_limit", limit, "a size such as 1GiB, 512MiB or a number of bytes"),
+                    : throw new InvalidParameterException("memory_limit", limit,
+                        "a size such as 1GiB, 512MiB or 2TB (units KB to TB, KiB to TiB), or a number of bytes, from 1 to 2^63 - 1 bytes"),
             };
         if (parsed.GetValue(NoUnderflowCut)) options = options with { Float64UnderflowCut = false };
         if (Given(parsed, KnnGraph) is { } graph) options = options with { KnnGraph = OptionNames.KnnGraph.Parse(graph, "knn_graph") };

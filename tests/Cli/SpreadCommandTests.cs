@@ -159,9 +159,27 @@ public sealed class SpreadCommandTests : IDisposable
     [InlineData("2G", 2L << 30)]
     [InlineData("1.5GB", 1_500_000_000L)]
     [InlineData("123456789", 123456789L)]
+    [InlineData("1TB", 1_000_000_000_000L)]
+    [InlineData("2TiB", 2L << 40)]
+    [InlineData("1T", 1L << 40)]
+    [InlineData("64 kb", 64_000L)]
+    [InlineData("8388607TiB", 8388607L << 40)]
+    [InlineData("9223372036854775807", long.MaxValue)]
     public void ParsesMemorySizes(string text, long bytes)
     {
         Assert.True(GpuSpread.Runner.Cli.TryParseBytes(text, out long parsed));
         Assert.Equal(bytes, parsed);
     }
+
+    [Theory]
+    [InlineData("9223372036854775808")] // 2^63 bytes: one more than a long holds
+    [InlineData("8388608TiB")] // 2^63 too
+    [InlineData("1e30TB")]
+    [InlineData("0.5B")]
+    [InlineData("0")]
+    [InlineData("-1GB")]
+    [InlineData("lots")]
+    [InlineData("nanGB")]
+    [InlineData("1PB")]
+    public void RefusesSizesThatAreNotABytesCount(string text) => Assert.False(GpuSpread.Runner.Cli.TryParseBytes(text, out _));
 }
