@@ -58,7 +58,9 @@ public static class ActiveCommand
     public static int Invoke(string[] args, TextWriter stdout, TextWriter stderr, TextReader input, CancellationToken cancellation = default)
     {
         stderr = new BestEffortWriter(stderr);
-        var parsed = Create(stdout, stderr, cancellation, input).Parse(args);
+        var command = Create(stdout, stderr, cancellation, input);
+        NumericOptions.Install(command);
+        var parsed = command.Parse(args);
         if (parsed.Errors.Count > 0)
         {
             foreach (var error in parsed.Errors) stderr.WriteLine($"gpuspread: {error.Message}");

@@ -11,13 +11,7 @@ public static class Cli
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellation = default)
     {
         stderr = new BestEffortWriter(stderr);
-        var root = new RootCommand("gpuspread: graph-based semi-supervised learning (scikit-learn's LabelSpreading and LabelPropagation) without the n x n matrix.");
-        root.Subcommands.Add(SpreadCommand.Create(stderr, cancellation));
-        root.Subcommands.Add(DevicesCommand.Create(stdout, stderr));
-        root.Subcommands.Add(SelfTrainCommand.Create(stderr, cancellation));
-        root.Subcommands.Add(CitationCommand.Create(stdout, stderr, cancellation));
-        root.Subcommands.Add(ActiveCommand.Create(stdout, stderr, cancellation));
-        var parsed = root.Parse(args);
+        var parsed = Create(stdout, stderr, cancellation).Parse(args);
         if (parsed.Errors.Count > 0)
         {
             foreach (var error in parsed.Errors) stderr.WriteLine($"gpuspread: {error.Message}");
@@ -25,6 +19,19 @@ public static class Cli
             return ExitCodes.BadInput;
         }
         return parsed.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
+    }
+
+    /// <summary>The root command and its subcommands, as <see cref="Run"/> parses them.</summary>
+    public static RootCommand Create(TextWriter stdout, TextWriter stderr, CancellationToken cancellation = default)
+    {
+        var root = new RootCommand("gpuspread: graph-based semi-supervised learning (scikit-learn's LabelSpreading and LabelPropagation) without the n x n matrix.");
+        root.Subcommands.Add(SpreadCommand.Create(stderr, cancellation));
+        root.Subcommands.Add(DevicesCommand.Create(stdout, stderr));
+        root.Subcommands.Add(SelfTrainCommand.Create(stderr, cancellation));
+        root.Subcommands.Add(CitationCommand.Create(stdout, stderr, cancellation));
+        root.Subcommands.Add(ActiveCommand.Create(stdout, stderr, cancellation));
+        NumericOptions.Install(root);
+        return root;
     }
 
     /// <summary>
