@@ -140,6 +140,30 @@ public sealed class GraphCliTests : IDisposable
             schemas[0]);
     }
 
+    /// <summary>Rows the answer key marks -1 are not scored, whatever the input; the rest are, right or wrong.</summary>
+    [Theory]
+    [InlineData("--data")]
+    [InlineData("--graph")]
+    [InlineData("both")]
+    public void TruthRowsOfMinusOneAreNotScored(string input)
+    {
+        var (edges, labels) = WriteChains();
+        string data = WriteFeatures();
+        // Rows 1-9 are class 4 and 10-18 class 9, as every input predicts them; 5, 15 and 20 are unknown (-1), and
+        // the prediction for 20 (an isolated node in the graph) would be wrong for any answer.
+        var truth = Enumerable.Range(0, 21).Select(i => i is 5 or 15 or 20 ? -1 : i < 10 ? 4 : 9);
+        File.WriteAllLines(PathOf("truth.csv"), truth.Select(t => t.ToString(CultureInfo.InvariantCulture)));
+        string[] source = input switch { "--data" => ["--data", data], "--graph" => ["--graph", edges], _ => ["--data", data, "--graph", edges] };
+        string output = PathOf("scored");
+        var (code, _, stderr) = Run(["spread", .. source, "--labels", labels, "--truth", PathOf("truth.csv"), "--out", output, "--gamma", "2",
+            "--alpha", "0.9", "--max-iter", "2000", "--tol", "1e-9", "--engine", "cpu"]);
+        Assert.True(code == ExitCodes.Success, stderr);
+        using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "summary.json")));
+        Assert.Equal(16, summary.RootElement.GetProperty("n_scored").GetInt32()); // 19 unlabeled rows less the 3 unknown
+        Assert.Equal(1.0, summary.RootElement.GetProperty("accuracy_unlabeled").GetDouble());
+        Assert.Contains("accuracy on the 16 unlabeled rows with an answer: 100.00 % (16 right)", stderr);
+    }
+
     /// <summary>The GPU kernels on the simulator run graph input, the combination and the kNN options from the command line, as the CPU engine does.</summary>
     [Theory]
     [InlineData("--graph")]
