@@ -19,7 +19,7 @@ internal sealed class DeviceRows<T, TReal> : IDisposable where T : unmanaged whe
         Rows = features.Rows;
         Dims = features.Cols;
         Training = features;
-        _centre = features.IntegerCentre();
+        _centre = features.PackingCentre();
         Kernels = engine.Kernels<T, TReal>();
         Shape = TileShape.For(engine.Accelerator, System.Runtime.CompilerServices.Unsafe.SizeOf<T>(), engine.SimulatorThreads);
     }

@@ -90,13 +90,17 @@ public interface IDiffusionEngine : IDisposable
 /// <summary>The argument checks every engine makes on entry to its stages.</summary>
 internal static class DiffusionArguments
 {
-    /// <summary>The graph stage: the input's rules (<see cref="GraphInput.Validate"/>), then the engine's capabilities.</summary>
+    /// <summary>
+    /// The graph stage: the input's rules (<see cref="GraphInput.Validate"/>), the engine's capabilities, and distances
+    /// right in the options' precision (<see cref="DistancePrecision.Require"/>).
+    /// </summary>
     public static void CheckBuild(IDiffusionEngine engine, GraphInput input, DiffusionOptions options)
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(options);
         input.Validate(options);
         engine.Capabilities.Require(engine.Description, input, options);
+        DistancePrecision.Require(input, options);
     }
 
     public static void Check(IAffinityGraph graph, ReadOnlySpan<int> classIndex, int classes, DiffusionOptions options, ReadOnlySpan<double> start)

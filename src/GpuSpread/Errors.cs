@@ -38,3 +38,19 @@ public sealed class InvalidParameterException : ArgumentException
         _ => Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? "?",
     };
 }
+
+/// <summary>
+/// Feature values whose distances no precision computes right: the message names the row and column (1-based) of the
+/// cell at fault; <see cref="Row"/> and <see cref="Column"/> are 0-based, for a front end to add its file name.
+/// </summary>
+public sealed class FeatureRangeException : InputDataException
+{
+    public FeatureRangeException(int row, int column, string message) : base(message)
+    {
+        Row = row;
+        Column = column;
+    }
+
+    public int Row { get; }
+    public int Column { get; }
+}

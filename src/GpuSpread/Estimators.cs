@@ -14,6 +14,7 @@ public class LabelDiffusion : IDisposable
 {
     private readonly IDiffusionEngine _engine;
     private DiffusionOptions _options;
+    private DiffusionOptions? _fitOptions;
     private IAffinityGraph? _graph;
     private int? _featureColumns;
     private DiffusionResult? _result;
@@ -53,6 +54,15 @@ public class LabelDiffusion : IDisposable
 
     public EngineDescription Engine => _engine.Description;
 
+    /// <summary>
+    /// The precision the fitted graph was built in: <see cref="Precision"/>, or float64 where float32 could not give
+    /// these features' distances right (<see cref="PrecisionEscalation"/> says why).
+    /// </summary>
+    public Precision FitPrecision => (_fitOptions ?? throw NotFitted()).Precision;
+
+    /// <summary>Why the last <see cref="Fit"/> ran in float64 although float32 was asked for; null when it did not.</summary>
+    public string? PrecisionEscalation { get; private set; }
+
     /// <summary>Sorted distinct labels, -1 excluded.</summary>
     public long[] Classes { get; private set; } = [];
 
@@ -91,9 +101,14 @@ public class LabelDiffusion : IDisposable
         input.Validate(_options);
         _graph?.Dispose();
         _graph = null;
+        _fitOptions = null;
         _result = null;
         var clock = Stopwatch.StartNew();
-        _graph = _engine.BuildGraph(input, _options, progress, cancellation);
+        var plan = DistancePrecision.Plan(input, _options);
+        var fitOptions = _options with { Precision = plan.Precision };
+        _graph = _engine.BuildGraph(input, fitOptions, progress, cancellation);
+        _fitOptions = fitOptions;
+        PrecisionEscalation = plan.Escalation;
         GraphSeconds = clock.Elapsed.TotalSeconds;
         _featureColumns = input.Features?.Cols;
         Diffuse(classes, classIndex, progress, cancellation, default);
@@ -117,7 +132,7 @@ public class LabelDiffusion : IDisposable
     {
         _result = null;
         var clock = Stopwatch.StartNew();
-        var result = _engine.Diffuse(_graph!, classIndex, classes.Length, _options, progress, cancellation, start);
+        var result = _engine.Diffuse(_graph!, classIndex, classes.Length, _fitOptions!, progress, cancellation, start);
         DiffuseSeconds = clock.Elapsed.TotalSeconds;
         Classes = classes;
         ClassIndex = classIndex;

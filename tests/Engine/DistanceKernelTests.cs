@@ -46,7 +46,7 @@ public class DistanceKernelTests
         var values = new double[n * d];
         for (int i = 0; i < values.Length; i++) values[i] = 3 * random.NextDouble() - 1; // not centred: the packing shifts
         var features = FeatureMatrix.FromDouble(values, n, d);
-        var packed = new PackedRows<T>(features, features.IntegerCentre(), lanes: lanes);
+        var packed = new PackedRows<T>(features, features.PackingCentre(), lanes: lanes);
         Assert.Equal(lanes, packed.Lanes);
         int step = lanes * PackedRows<T>.PanelsPerStep;
         Assert.Equal(0, packed.PaddedRows % step);

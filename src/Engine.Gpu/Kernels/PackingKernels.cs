@@ -6,7 +6,7 @@ namespace GpuSpread.Engine.Gpu.Kernels;
 internal static class PackingKernels
 {
     /// <summary>
-    /// Centres a row on the training centre (the integer-rounded column means, as the CPU engine does: integer
+    /// Centres a row on the training centre (FeatureMatrix.PackingCentre, as the CPU engine does: integer
     /// data stays exact), rounds it to T, and takes its squared norm by FMAs over the features in order.
     /// </summary>
     [Kernel(grouped: false)]

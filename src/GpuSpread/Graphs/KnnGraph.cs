@@ -12,7 +12,8 @@ internal static class KnnGraph
         options.KnnSelfLoops == KnnSelfLoops.Drop ? options.NNeighbors + 1 : options.NNeighbors;
 
     /// <summary>
-    /// W for the options from the searched lists (<paramref name="searched"/> per row, nearest first): each row's k
+    /// W for the options from the searched lists (<paramref name="searched"/> per row, nearest first; the lists rounding
+    /// could have changed are first searched again exactly, <see cref="KnnRepair"/>): each row's k
     /// neighbours (with drop, the point itself removed from the k + 1 searched, or the farthest when a duplicate with a
     /// lower index displaced it), weights 1 or exp(-gamma r) as log-weights (r in float64 by direct differences), then
     /// directed, union (max of W and W^T) or mutual (min, both present).
@@ -21,6 +22,7 @@ internal static class KnnGraph
     {
         int n = features.Rows;
         int k = options.NNeighbors;
+        KnnRepair.Apply(neighbours, searched, features, options.Precision);
         if (options.HasScikitLearnKnnGraph) return Connectivity(neighbours, n, k);
         bool rbf = options.KnnWeights == KnnWeights.Rbf;
         var triples = new List<(int Row, int Column, double LogWeight)>(n * k * (options.KnnGraph == KnnGraphKind.Directed ? 1 : 2));

@@ -1,0 +1,86 @@
+namespace GpuSpread.Graphs;
+
+/// <summary>
+/// Checks an engine's knn lists row by row and replaces, by an exact search in float64 by direct differences, the lists
+/// that rounding could have changed. A row is at risk when
+/// <list type="bullet">
+/// <item>it lies far from the bulk (<c>s_i</c> above <see cref="FarFactor"/> times the median of the non-zero <c>s</c>): its candidates are all at
+/// nearly the same large distance, which the engine's <c>s_i + s_j - 2 x.y</c> cannot order; or</item>
+/// <item>the modelled error of its distances to any row that could be its neighbour (by the triangle inequality
+/// <c>s_j &lt;= (sqrt(s_i) + sqrt(D_i))^2</c>, <c>D_i</c> its k-th neighbour's exact distance) exceeds
+/// <see cref="RelativeTolerance"/> of <c>D_i</c> (or of the median <c>D</c>, for rows in dense clusters).</item>
+/// </list>
+/// Rows of the bulk keep the engine's lists, whose candidates the engines already re-rank in float64.
+/// </summary>
+internal static class KnnRepair
+{
+    public const double RelativeTolerance = 1e-3;
+    public const double FarFactor = 64;
+
+    /// <summary>Multiply-adds the exact searches may take before the fit is refused instead.</summary>
+    private const double WorkBudget = 2e10;
+
+    /// <summary>Repairs <paramref name="neighbours"/> (n x <paramref name="searched"/>, nearest first) in place; returns the rows searched again.</summary>
+    /// <exception cref="FeatureRangeException">too many rows are at risk to search them exactly.</exception>
+    public static int Apply(int[] neighbours, int searched, FeatureMatrix features, Precision precision)
+    {
+        int n = features.Rows;
+        if (n == 0) return 0;
+        var scales = RowScales.Of(features);
+        double errorPerScale = DistancePrecision.ErrorPerScale(precision, features.Cols);
+        var reach = new double[n];
+        Parallel.For(0, n, i =>
+        {
+            double farthest = 0;
+            foreach (int j in neighbours.AsSpan(i * searched, searched))
+                farthest = Math.Max(farthest, KnnGraph.SquaredDistance(features, i, features, j));
+            reach[i] = farthest;
+        });
+        var sortedReach = reach.ToArray();
+        Array.Sort(sortedReach);
+        double typicalReach = sortedReach[(n - 1) / 2];
+        var positive = scales.Squared.Where(value => value > 0).Order().ToArray();
+        double farScale = positive.Length == 0 ? double.PositiveInfinity : FarFactor * positive[(positive.Length - 1) / 2];
+        var atRisk = new List<int>();
+        for (int i = 0; i < n; i++)
+        {
+            double s = scales.Squared[i];
+            double candidate = scales.Radius[i] + Math.Sqrt(reach[i]);
+            double error = errorPerScale * (s + candidate * candidate);
+            if (s > farScale || error > RelativeTolerance * Math.Max(reach[i], typicalReach)) atRisk.Add(i);
+        }
+        if (atRisk.Count == 0) return 0;
+        if ((double)atRisk.Count * n * features.Cols > WorkBudget)
+        {
+            int row = atRisk.MaxBy(i => scales.Squared[i]);
+            throw new FeatureRangeException(row, scales.FarthestColumn(features, row),
+                $"{scales.DescribeCell(features, row)}, and {atRisk.Count} rows lie too far from the bulk of the data to rank their "
+                + $"neighbours in {OptionNames.Precision[precision]}, too many to search exactly; remove or replace such values (or rescale the column)");
+        }
+        Parallel.ForEach(atRisk, i => ExactNeighbours(features, i, neighbours.AsSpan(i * searched, searched)));
+        return atRisk.Count;
+    }
+
+    /// <summary>The nearest rows by float64 distance (ties: the lower index), nearest first.</summary>
+    private static void ExactNeighbours(FeatureMatrix features, int query, Span<int> result)
+    {
+        int k = result.Length;
+        var bestDistance = new double[k];
+        Array.Fill(bestDistance, double.PositiveInfinity);
+        result.Fill(int.MaxValue);
+        for (int j = 0; j < features.Rows; j++)
+        {
+            double distance = KnnGraph.SquaredDistance(features, query, features, j);
+            if (distance >= bestDistance[k - 1]) continue; // equal: j is the higher index
+            int position = k - 1;
+            while (position > 0 && bestDistance[position - 1] > distance)
+            {
+                bestDistance[position] = bestDistance[position - 1];
+                result[position] = result[position - 1];
+                position--;
+            }
+            bestDistance[position] = distance;
+            result[position] = j;
+        }
+    }
+}
