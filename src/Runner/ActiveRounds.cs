@@ -49,6 +49,11 @@ public static class ActiveRounds
                 stdout.Flush();
                 string accuracy = round.Accuracy is { } a ? $", accuracy on the unlabeled rows {a:P2}" : "";
                 string graph = round.GraphSeconds > 0 ? $" (graph {round.GraphSeconds:F2} s, built once)" : "";
+                if (round.GraphSeconds > 0 && learner.FitPrecision is { } precision)
+                {
+                    FeaturePrecision.Warn(stderr, session.Demo is null ? session.Source : null, learner.PrecisionEscalation);
+                    settings["precision"] = OptionNames.Precision[precision];
+                }
                 if (round.GraphSeconds > 0 && learner.KnnSearchReport is { } search)
                 {
                     FitSummary.ReportKnnSearch(stderr, search);
@@ -70,7 +75,8 @@ public static class ActiveRounds
             Warning = message => stderr.WriteLine($"gpuspread: warning: {message}"),
         };
 
-        var result = learner.Run(oracle, journal, replay, events, progress, cancellation);
+        var result = FeaturePrecision.NamingDataFile(session.Demo is null ? session.Source : null,
+            () => learner.Run(oracle, journal, replay, events, progress, cancellation));
         progress.Dispose();
 
         var final = result.Final;

@@ -8,6 +8,9 @@ namespace GpuSpread.Runner;
 /// <param name="GraphStats">What the edge-list reader saw (null without one).</param>
 public sealed record InputFiles(GraphInput Input, string? GraphPath, EdgeListStats? GraphStats, long[] Labels, long[]? Truth)
 {
+    /// <summary>The features' path as given (null without features).</summary>
+    public string? DataPath { get; init; }
+
     public int Rows => Labels.Length;
 
     /// <summary>Reads the inputs; the labels give the node count that the graph's indices must respect.</summary>
@@ -34,7 +37,7 @@ public sealed record InputFiles(GraphInput Input, string? GraphPath, EdgeListSta
             if (truth.Length != labels.Length)
                 throw new InputDataException($"{truthPath}: {truth.Length} answers for {labels.Length} labels in {labelsPath}; there must be one answer per row");
         }
-        return new InputFiles(GraphInput.Of(features, graph, combination), graphPath, stats, labels, truth);
+        return new InputFiles(GraphInput.Of(features, graph, combination), graphPath, stats, labels, truth) { DataPath = dataPath };
     }
 
     /// <summary>

@@ -58,7 +58,8 @@ public static class SelfTrainCommand
         using var output = OutputDirectory.Open(outDirectory);
         using var estimator = new LabelDiffusion(engine, options);
         var clock = Stopwatch.StartNew();
-        estimator.Fit(files.Input, files.Labels, cancellation: cancellation);
+        FeaturePrecision.NamingDataFile(files.DataPath, () => estimator.Fit(files.Input, files.Labels, cancellation: cancellation));
+        FeaturePrecision.Warn(stderr, files.DataPath, estimator.PrecisionEscalation);
         double graphSeconds = estimator.GraphSeconds;
         FitSummary.ReportKnnSearch(stderr, estimator.KnnSearchReport);
         var c = CultureInfo.InvariantCulture;
@@ -79,7 +80,7 @@ public static class SelfTrainCommand
         {
             using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
             json.WriteStartObject();
-            FitSummary.WriteFit(json, files, options, classes, result.Final, estimator.KnnSearchReport, score);
+            FitSummary.WriteFit(json, files, options with { Precision = estimator.FitPrecision }, classes, result.Final, estimator.KnnSearchReport, score);
             json.WriteString("rule", WorkflowNames.Rule[selfTraining.Rule]);
             json.WriteNumber("threshold", selfTraining.Threshold);
             json.WriteNumber("max_rounds", selfTraining.MaxRounds);

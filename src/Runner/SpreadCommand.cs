@@ -34,7 +34,8 @@ public static class SpreadCommand
         using var output = OutputDirectory.Open(outDirectory);
         using var estimator = new LabelDiffusion(engine, options);
         using (var progress = ConsoleProgress.ForStandardError(stderr))
-            estimator.Fit(files.Input, files.Labels, progress, cancellation);
+            FeaturePrecision.NamingDataFile(files.DataPath, () => estimator.Fit(files.Input, files.Labels, progress, cancellation));
+        FeaturePrecision.Warn(stderr, files.DataPath, estimator.PrecisionEscalation);
         double seconds = estimator.GraphSeconds + estimator.DiffuseSeconds;
         if (!estimator.Converged)
             stderr.WriteLine($"gpuspread: warning: max_iter={options.MaxIter} was reached without convergence (ConvergenceWarning).");
@@ -47,7 +48,7 @@ public static class SpreadCommand
         {
             using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
             json.WriteStartObject();
-            FitSummary.WriteFit(json, files, options, estimator.Classes, estimator.Result, estimator.KnnSearchReport, score);
+            FitSummary.WriteFit(json, files, options with { Precision = estimator.FitPrecision }, estimator.Classes, estimator.Result, estimator.KnnSearchReport, score);
             FitSummary.WriteRun(json, estimator.Engine, seconds, total.Elapsed.TotalSeconds);
             json.WriteEndObject();
         });

@@ -105,6 +105,27 @@ public sealed class SpreadCommandTests : IDisposable
     }
 
     [Fact]
+    public void FeaturesBeyondFloat32RunInFloat64AndFeaturesBeyondEveryPrecisionAreRefused()
+    {
+        var (_, labels) = WriteLine();
+        var rows = Enumerable.Range(0, 21).Select(i => $"{(i < 10 ? i * 0.1 : 5 + i * 0.1)},{0.05 * (i % 3)}").ToArray();
+        rows[6] = "1e39,0";
+        File.WriteAllLines(PathOf("far.csv"), rows);
+        var (code, _, stderr) = Run("spread", "--data", PathOf("far.csv"), "--labels", labels, "--out", PathOf("out"), "--engine", "cpu");
+        Assert.Equal(ExitCodes.Success, code);
+        Assert.Contains($"warning: {PathOf("far.csv")}: row 7, column 1 holds 1E+39", stderr);
+        Assert.Contains("computing in float64 instead", stderr);
+        Assert.Contains("\"precision\": \"float64\"", File.ReadAllText(PathOf("out/summary.json")));
+
+        rows[6] = "1e200,0";
+        File.WriteAllLines(PathOf("farther.csv"), rows);
+        var refused = Run("spread", "--data", PathOf("farther.csv"), "--labels", labels, "--out", PathOf("out2"), "--engine", "cpu");
+        Assert.Equal(ExitCodes.BadInput, refused.Code);
+        Assert.Contains($"error: {PathOf("farther.csv")}: row 7, column 1 holds 1E+200", refused.Stderr);
+        Assert.False(Directory.Exists(PathOf("out2")));
+    }
+
+    [Fact]
     public void MissingRequiredOptionsExitWithTwo()
     {
         var (code, _, stderr) = Run("spread", "--data", "X.npy");

@@ -133,6 +133,12 @@ public sealed class ActiveLearner : IDisposable
     /// <summary>How the knn graph was searched, once the first round has built it (null before, and for rbf).</summary>
     public KnnSearchReport? KnnSearchReport => _graphBuilt ? _estimator.KnnSearchReport : null;
 
+    /// <summary>The precision the graph was built in, once the first round has built it (see <see cref="LabelDiffusion.FitPrecision"/>).</summary>
+    public Precision? FitPrecision => _graphBuilt ? _estimator.FitPrecision : null;
+
+    /// <summary>Why the graph was built in float64 although float32 was asked for (null: it was not, or not built yet).</summary>
+    public string? PrecisionEscalation => _graphBuilt ? _estimator.PrecisionEscalation : null;
+
     /// <summary>
     /// Runs the session. With <paramref name="replay"/> (the rounds of a journal), each journaled round keeps its
     /// journaled picks and answers and the oracle is asked only for what is missing; <paramref name="log"/> receives
