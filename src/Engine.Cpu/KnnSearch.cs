@@ -156,7 +156,7 @@ internal static class KnnSearch
     public static void Refine(FeatureMatrix columns, FeatureMatrix queries, int query, Span<int> candidates, Span<int> result)
     {
         Span<double> exact = stackalloc double[candidates.Length];
-        for (int c = 0; c < candidates.Length; c++) exact[c] = ExactSquaredDistance(queries, query, columns, candidates[c]);
+        for (int c = 0; c < candidates.Length; c++) exact[c] = queries.SquaredDistance(query, columns, candidates[c]);
         Span<int> order = stackalloc int[candidates.Length];
         for (int c = 0; c < order.Length; c++) order[c] = c;
         for (int a = 1; a < order.Length; a++)
@@ -171,31 +171,6 @@ internal static class KnnSearch
             order[b] = current;
         }
         for (int t = 0; t < result.Length; t++) result[t] = candidates[order[t]];
-    }
-
-    /// <summary>The float64 squared distance of two rows, summed in feature order, whatever precision each matrix holds.</summary>
-    private static double ExactSquaredDistance(FeatureMatrix left, int leftRow, FeatureMatrix right, int rightRow)
-    {
-        int d = left.Cols;
-        return (left.Single, right.Single) switch
-        {
-            ({ } l, { } r) => Sum<float, float>(l.AsSpan(leftRow * d, d), r.AsSpan(rightRow * d, d)),
-            ({ } l, null) => Sum<float, double>(l.AsSpan(leftRow * d, d), right.Double.AsSpan(rightRow * d, d)),
-            (null, { } r) => Sum<double, float>(left.Double.AsSpan(leftRow * d, d), r.AsSpan(rightRow * d, d)),
-            _ => Sum<double, double>(left.Double.AsSpan(leftRow * d, d), right.Double.AsSpan(rightRow * d, d)),
-        };
-
-        static double Sum<TLeft, TRight>(ReadOnlySpan<TLeft> x, ReadOnlySpan<TRight> y)
-            where TLeft : unmanaged, INumberBase<TLeft> where TRight : unmanaged, INumberBase<TRight>
-        {
-            double sum = 0;
-            for (int f = 0; f < x.Length; f++)
-            {
-                double difference = double.CreateTruncating(x[f]) - double.CreateTruncating(y[f]);
-                sum += difference * difference;
-            }
-            return sum;
-        }
     }
 
     private static bool Before(ReadOnlySpan<double> exact, ReadOnlySpan<int> index, int x, int y)

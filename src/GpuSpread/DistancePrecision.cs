@@ -50,7 +50,7 @@ internal static class DistancePrecision
     public static DistancePlan Plan(GraphInput input, DiffusionOptions options)
     {
         if (input.Features is not { } features) return new DistancePlan(options.Precision, null);
-        var scales = RowScales.Of(features);
+        var scales = features.Scales;
         var problem = Check(features, scales, options, options.Precision);
         if (problem is null) return new DistancePlan(options.Precision, null);
         if (options.Precision == Precision.Float32 && Check(features, scales, options, Precision.Float64) is null)
@@ -64,7 +64,7 @@ internal static class DistancePrecision
     public static void Require(GraphInput input, DiffusionOptions options)
     {
         if (input.Features is not { } features) return;
-        var scales = RowScales.Of(features);
+        var scales = features.Scales;
         if (Check(features, scales, options, options.Precision) is { } problem)
             throw new FeatureRangeException(problem.Row, problem.Column(features, scales),
                 $"{problem.Describe(features, scales, options.Precision)}; fit through LabelDiffusion, which switches to float64 where that suffices");
@@ -201,16 +201,7 @@ internal sealed class RowScales
     {
         var centre = features.PackingCentre();
         var squared = new double[features.Rows];
-        Parallel.For(0, features.Rows, i =>
-        {
-            double sum = 0;
-            for (int k = 0; k < features.Cols; k++)
-            {
-                double value = features[i, k] - centre[k];
-                sum += value * value;
-            }
-            squared[i] = sum;
-        });
+        Parallel.For(0, features.Rows, i => squared[i] = features.SquaredDistanceTo(i, centre));
         return new RowScales(centre, squared, features.Cols);
     }
 

@@ -15,6 +15,8 @@ public sealed class FeatureMatrix
         Double = @double;
     }
 
+    private RowScales? _scales;
+
     public int Rows { get; }
     public int Cols { get; }
     public float[]? Single { get; }
@@ -54,6 +56,12 @@ public sealed class FeatureMatrix
         return result;
     }
 
+    /// <summary>
+    /// Each row's distance to <see cref="PackingCentre"/>, computed once per matrix: the precision checks of a fit ask
+    /// for it several times. A matrix is not to be changed once fitted.
+    /// </summary>
+    internal RowScales Scales => LazyInitializer.EnsureInitialized(ref _scales, () => RowScales.Of(this));
+
     /// <summary>Rows the centre's medians are taken over: an evenly spaced sample, odd so that the median is an element.</summary>
     internal const int CentreSampleRows = 4095;
 
@@ -69,14 +77,74 @@ public sealed class FeatureMatrix
         int sampleRows = Math.Min(Rows, CentreSampleRows);
         var centre = new double[Cols];
         if (sampleRows == 0) return centre;
-        var column = new double[sampleRows];
-        for (int k = 0; k < Cols; k++)
+        // A block of columns at a time, copied column-major (each column's median is then one selection in a contiguous
+        // slice) from contiguous pieces of the sampled rows: a block's copy stays in cache.
+        const int blockColumns = 32;
+        Parallel.For(0, (Cols + blockColumns - 1) / blockColumns, block =>
         {
-            for (int s = 0; s < sampleRows; s++) column[s] = this[(int)((long)s * Rows / sampleRows), k];
-            Array.Sort(column);
-            centre[k] = column[(sampleRows - 1) / 2];
-        }
+            int first = block * blockColumns, count = Math.Min(blockColumns, Cols - first);
+            var columns = new double[count * sampleRows];
+            for (int s = 0; s < sampleRows; s++)
+            {
+                int row = (int)((long)s * Rows / sampleRows);
+                for (int k = 0; k < count; k++) columns[k * sampleRows + s] = this[row, first + k];
+            }
+            for (int k = 0; k < count; k++) centre[first + k] = Select(columns.AsSpan(k * sampleRows, sampleRows), (sampleRows - 1) / 2);
+        });
         return centre;
+    }
+
+    /// <summary>
+    /// The value that would sit at <paramref name="rank"/> if <paramref name="values"/> were sorted (they are reordered):
+    /// quickselect with a three-way partition, linear even when most values are equal (the zero pixels of images).
+    /// </summary>
+    private static double Select(Span<double> values, int rank)
+    {
+        int low = 0, high = values.Length - 1;
+        while (low < high)
+        {
+            double a = values[low], b = values[low + (high - low) / 2], c = values[high];
+            double pivot = Math.Max(Math.Min(a, b), Math.Min(Math.Max(a, b), c));
+            int less = low, scan = low, greater = high;
+            while (scan <= greater)
+            {
+                if (values[scan] < pivot) Swap(values, less++, scan++);
+                else if (values[scan] > pivot) Swap(values, scan, greater--);
+                else scan++;
+            }
+            if (rank < less) high = less - 1;
+            else if (rank > greater) low = greater + 1;
+            else return pivot;
+        }
+        return values[low];
+
+        static void Swap(Span<double> values, int i, int j) => (values[i], values[j]) = (values[j], values[i]);
+    }
+
+    /// <summary>The float64 squared distance of row <paramref name="row"/> to <paramref name="point"/>, by direct differences in feature order.</summary>
+    internal double SquaredDistanceTo(int row, ReadOnlySpan<double> point) => Single is not null
+        ? SquaredDistance<float, double>(Single.AsSpan(row * Cols, Cols), point)
+        : SquaredDistance<double, double>(Double.AsSpan(row * Cols, Cols), point);
+
+    /// <summary>The float64 squared distance of row <paramref name="row"/> to row <paramref name="otherRow"/> of <paramref name="other"/>, by direct differences in feature order.</summary>
+    internal double SquaredDistance(int row, FeatureMatrix other, int otherRow) => (Single, other.Single) switch
+    {
+        ({ } l, { } r) => SquaredDistance<float, float>(l.AsSpan(row * Cols, Cols), r.AsSpan(otherRow * Cols, Cols)),
+        ({ } l, null) => SquaredDistance<float, double>(l.AsSpan(row * Cols, Cols), other.Double.AsSpan(otherRow * Cols, Cols)),
+        (null, { } r) => SquaredDistance<double, float>(Double.AsSpan(row * Cols, Cols), r.AsSpan(otherRow * Cols, Cols)),
+        _ => SquaredDistance<double, double>(Double.AsSpan(row * Cols, Cols), other.Double.AsSpan(otherRow * Cols, Cols)),
+    };
+
+    private static double SquaredDistance<TLeft, TRight>(ReadOnlySpan<TLeft> x, ReadOnlySpan<TRight> y)
+        where TLeft : unmanaged, System.Numerics.INumberBase<TLeft> where TRight : unmanaged, System.Numerics.INumberBase<TRight>
+    {
+        double sum = 0;
+        for (int f = 0; f < x.Length; f++)
+        {
+            double difference = double.CreateTruncating(x[f]) - double.CreateTruncating(y[f]);
+            sum += difference * difference;
+        }
+        return sum;
     }
 
     private static void CheckShape(long length, int rows, int cols)

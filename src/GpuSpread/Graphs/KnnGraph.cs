@@ -82,16 +82,7 @@ internal static class KnnGraph
         return LogCsr.FromTriples(n, kept, (a, _) => a);
     }
 
-    public static double SquaredDistance(FeatureMatrix a, int i, FeatureMatrix b, int j)
-    {
-        double sum = 0;
-        for (int f = 0; f < a.Cols; f++)
-        {
-            double difference = a[i, f] - b[j, f];
-            sum += difference * difference;
-        }
-        return sum;
-    }
+    public static double SquaredDistance(FeatureMatrix a, int i, FeatureMatrix b, int j) => a.SquaredDistance(i, b, j);
 
     /// <summary>
     /// Inductive prediction of new rows from their k training neighbours (<paramref name="neighbours"/>, m x k): per row

@@ -26,7 +26,7 @@ internal static class KnnRepair
     {
         int n = features.Rows;
         if (n == 0) return 0;
-        var scales = RowScales.Of(features);
+        var scales = features.Scales;
         double errorPerScale = DistancePrecision.ErrorPerScale(precision, features.Cols);
         var reach = new double[n];
         Parallel.For(0, n, i =>
