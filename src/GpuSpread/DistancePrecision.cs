@@ -105,7 +105,7 @@ internal static class DistancePrecision
         var position = new int[n];
         for (int p = 0; p < n; p++) position[byRadius[p]] = p;
         var radius = scales.Radius;
-        var pivots = new Lazy<double[][]>(() => PivotDistances(features, scales.Largest));
+        var pivots = new Lazy<double[][]>(() => PivotDistances(features, scales.Largest).Distances);
         long budget = PairCheckBudget;
         for (int i = 0; i < n; i++)
         {
@@ -134,18 +134,63 @@ internal static class DistancePrecision
     private const int Pivots = 4;
 
     /// <summary>Every row's distance to a few rows far out, each the farthest from the one before (the first: <paramref name="start"/>).</summary>
-    private static double[][] PivotDistances(FeatureMatrix features, int start)
+    private static (int[] Rows, double[][] Distances) PivotDistances(FeatureMatrix features, int start)
     {
+        var rows = new int[Pivots];
         var result = new double[Pivots][];
         int pivot = start;
         for (int p = 0; p < Pivots; p++)
         {
+            rows[p] = pivot;
             var distances = new double[features.Rows];
-            Parallel.For(0, features.Rows, j => distances[j] = Math.Sqrt(Graphs.KnnGraph.SquaredDistance(features, pivot, features, j)));
+            Parallel.For(0, features.Rows, j => distances[j] = Math.Sqrt(features.SquaredDistance(pivot, features, j)));
             result[p] = distances;
             pivot = Array.IndexOf(distances, distances.Max());
         }
-        return result;
+        return (rows, result);
+    }
+
+    /// <summary>
+    /// The check of new rows against a graph fitted in <paramref name="options"/>' precision: every value in range, and
+    /// for rbf every weight to a training row within the tolerance or certainly cut. No other precision is possible
+    /// then, so a new row that fails is refused.
+    /// </summary>
+    /// <exception cref="FeatureRangeException">a new row fails (its row and column, 0-based in <paramref name="queries"/>).</exception>
+    public static void RequireQueries(FeatureMatrix training, FeatureMatrix queries, DiffusionOptions options)
+    {
+        var scales = training.Scales;
+        var precision = options.Precision;
+        double limit = LargestValue(precision) / 16;
+        bool rbf = options.Kernel == AffinityKernel.Rbf;
+        double errorPerScale = ErrorPerScale(precision, training.Cols);
+        double preciseLimit = ExponentTolerance / (options.Gamma * errorPerScale);
+        double cutDistance = options.Float64UnderflowCut ? DiffusionOptions.Float64UnderflowExponent / options.Gamma : double.PositiveInfinity;
+        var s = scales.Squared;
+        double largest = scales.Largest < 0 ? 0 : s[scales.Largest];
+        var pivots = new Lazy<(int[] Rows, double[][] Distances)>(() => PivotDistances(training, scales.Largest));
+        for (int q = 0; q < queries.Rows; q++)
+        {
+            double scale = queries.SquaredDistanceTo(q, scales.Centre);
+            string name = OptionNames.Precision[precision];
+            if (!(scale <= limit) || (rbf && !(4 * options.Gamma * scale <= limit)))
+                throw Refuse(q, $"too far from the training data for {name} distances");
+            if (!rbf || scale + largest <= preciseLimit) continue;
+            double radius = Math.Sqrt(scale);
+            for (int j = 0; j < s.Length; j++)
+            {
+                if (scale + s[j] <= preciseLimit) continue;
+                double error = errorPerScale * (scale + s[j]);
+                double bound = Math.Abs(radius - scales.Radius[j]);
+                for (int p = 0; p < Pivots && bound * bound - error <= cutDistance; p++)
+                    bound = Math.Max(bound, Math.Abs(Math.Sqrt(queries.SquaredDistance(q, training, pivots.Value.Rows[p])) - pivots.Value.Distances[p][j]));
+                if (bound * bound * (1 - 1e-9) - error <= cutDistance)
+                    throw Refuse(q, $"far from the bulk of the training data but near training row {j + 1}: their rbf weight in {name} could be "
+                                    + $"off by more than {ExponentTolerance.ToString(CultureInfo.InvariantCulture)} in the exponent gamma r");
+            }
+        }
+
+        FeatureRangeException Refuse(int row, string why) => new(row, scales.FarthestColumn(queries, row),
+            $"new {scales.DescribeCell(queries, row)}: {why}; refit in float64, or remove or replace such values");
     }
 
     private enum ProblemKind { Range, Pair, Unproven }

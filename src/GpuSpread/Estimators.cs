@@ -16,7 +16,7 @@ public class LabelDiffusion : IDisposable
     private DiffusionOptions _options;
     private DiffusionOptions? _fitOptions;
     private IAffinityGraph? _graph;
-    private int? _featureColumns;
+    private FeatureMatrix? _features;
     private DiffusionResult? _result;
 
     public LabelDiffusion(IDiffusionEngine engine, DiffusionOptions options)
@@ -110,7 +110,7 @@ public class LabelDiffusion : IDisposable
         _fitOptions = fitOptions;
         PrecisionEscalation = plan.Escalation;
         GraphSeconds = clock.Elapsed.TotalSeconds;
-        _featureColumns = input.Features?.Cols;
+        _features = input.Features;
         Diffuse(classes, classIndex, progress, cancellation, default);
         return this;
     }
@@ -140,14 +140,21 @@ public class LabelDiffusion : IDisposable
         _result = result;
     }
 
-    /// <summary>Label distributions of new rows (m x c row-major), by scikit-learn's inductive rule.</summary>
+    /// <summary>
+    /// Label distributions of new rows (m x c row-major), by scikit-learn's inductive rule. A new row whose distances the
+    /// fitted precision cannot give right is refused (<see cref="FeatureRangeException"/>).
+    /// </summary>
     /// <exception cref="NotSupportedException">the graph was built from a graph given as input.</exception>
     public double[] PredictProba(FeatureMatrix newFeatures, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(newFeatures);
         var fitted = Result;
-        if (_featureColumns is { } columns && newFeatures.Cols != columns)
-            throw new ArgumentException($"X has {newFeatures.Cols} features, but this estimator was fitted with {columns} features.", nameof(newFeatures));
+        if (_features is { } training)
+        {
+            if (newFeatures.Cols != training.Cols)
+                throw new ArgumentException($"X has {newFeatures.Cols} features, but this estimator was fitted with {training.Cols} features.", nameof(newFeatures));
+            DistancePrecision.RequireQueries(training, newFeatures, _fitOptions!);
+        }
         return _engine.PredictProba(_graph!, fitted, newFeatures, cancellation);
     }
 

@@ -147,6 +147,48 @@ public class PlantedOutlierTests(ITestOutputHelper output)
         }
     }
 
+    [Theory]
+    [MemberData(nameof(TestData.Engines), MemberType = typeof(TestData))]
+    public void NewRowsWithAFarCellArePredictedRightOrRefused(string engineName)
+    {
+        using var engine = TestData.CreateEngine(engineName);
+        var (all, truth) = TestData.Blobs(21, 58, 5, 3);
+        var x = Slice(all, 0, 51);
+        var xNew = Slice(all, 51, 7);
+        xNew[2, 4] = 1e8;
+        xNew[5, 0] = -3e15;
+        var labels = TestData.PartialLabels(21, truth[..51], 3, 0.2);
+        foreach (var kernel in new[] { AffinityKernel.Rbf, AffinityKernel.Knn })
+        {
+            var options = DiffusionOptions.Spreading() with { Kernel = kernel, Gamma = 1.5, NNeighbors = 5, Precision = Precision.Float32 };
+            var (estimator, _) = FitEstimator(engine, x, labels, options);
+            using (estimator)
+            {
+                Assert.Equal(Precision.Float32, estimator.FitPrecision);
+                var proba = estimator.PredictProba(TestData.ToMatrix(xNew, Precision.Float64));
+                var fitted = DenseReference.Fit(x, labels, 3, options with { Precision = Precision.Float64 }).Distributions;
+                var expected = DenseReference.PredictProba(x, fitted, xNew, options);
+                double difference = TestData.MaxDifference(proba, expected);
+                output.WriteLine($"{kernel}: max |difference| {difference:E3}");
+                Assert.True(difference < 1e-4, $"{kernel}: new rows differ by {difference:E3}");
+
+                xNew[3, 1] = 1e39;
+                var error = Assert.Throws<FeatureRangeException>(() => estimator.PredictProba(TestData.ToMatrix(xNew, Precision.Float64)));
+                Assert.Equal((3, 1), (error.Row, error.Column));
+                Assert.StartsWith("new row 4, column 2 holds 1E+39", error.Message);
+                xNew[3, 1] = 0;
+            }
+        }
+    }
+
+    private static double[,] Slice(double[,] x, int first, int rows)
+    {
+        var result = new double[rows, x.GetLength(1)];
+        for (int i = 0; i < rows; i++)
+            for (int f = 0; f < x.GetLength(1); f++) result[i, f] = x[first + i, f];
+        return result;
+    }
+
     private static (LabelDiffusion Estimator, double[] Distributions) FitEstimator(IDiffusionEngine engine, double[,] x, int[] labels, DiffusionOptions options)
     {
         var estimator = new LabelDiffusion(engine, options);

@@ -93,6 +93,7 @@ internal static class KnnGraph
         double[] distributions, int classes)
     {
         int m = queries.Rows, k = options.NNeighbors;
+        KnnRepair.Apply(neighbours, k, training, queries, options.Precision);
         var result = new double[(long)m * classes];
         Parallel.For(0, m, q =>
         {

@@ -20,20 +20,26 @@ internal static class KnnRepair
     /// <summary>Multiply-adds the exact searches may take before the fit is refused instead.</summary>
     private const double WorkBudget = 2e10;
 
-    /// <summary>Repairs <paramref name="neighbours"/> (n x <paramref name="searched"/>, nearest first) in place; returns the rows searched again.</summary>
+    /// <summary>Repairs the training rows' lists <paramref name="neighbours"/> (n x <paramref name="searched"/>, nearest first) in place; returns the rows searched again.</summary>
     /// <exception cref="FeatureRangeException">too many rows are at risk to search them exactly.</exception>
-    public static int Apply(int[] neighbours, int searched, FeatureMatrix features, Precision precision)
+    public static int Apply(int[] neighbours, int searched, FeatureMatrix features, Precision precision) =>
+        Apply(neighbours, searched, features, features, precision);
+
+    /// <summary>The same for the lists of new rows <paramref name="queries"/> among the training rows <paramref name="features"/>.</summary>
+    public static int Apply(int[] neighbours, int searched, FeatureMatrix features, FeatureMatrix queries, Precision precision)
     {
-        int n = features.Rows;
+        int n = queries.Rows;
         if (n == 0) return 0;
         var scales = features.Scales;
+        var squared = ReferenceEquals(queries, features) ? scales.Squared : new double[n];
+        if (!ReferenceEquals(queries, features)) Parallel.For(0, n, q => squared[q] = queries.SquaredDistanceTo(q, scales.Centre));
         double errorPerScale = DistancePrecision.ErrorPerScale(precision, features.Cols);
         var reach = new double[n];
         Parallel.For(0, n, i =>
         {
             double farthest = 0;
             foreach (int j in neighbours.AsSpan(i * searched, searched))
-                farthest = Math.Max(farthest, KnnGraph.SquaredDistance(features, i, features, j));
+                farthest = Math.Max(farthest, queries.SquaredDistance(i, features, j));
             reach[i] = farthest;
         });
         var sortedReach = reach.ToArray();
@@ -44,25 +50,25 @@ internal static class KnnRepair
         var atRisk = new List<int>();
         for (int i = 0; i < n; i++)
         {
-            double s = scales.Squared[i];
-            double candidate = scales.Radius[i] + Math.Sqrt(reach[i]);
+            double s = squared[i];
+            double candidate = Math.Sqrt(s) + Math.Sqrt(reach[i]);
             double error = errorPerScale * (s + candidate * candidate);
             if (s > farScale || error > RelativeTolerance * Math.Max(reach[i], typicalReach)) atRisk.Add(i);
         }
         if (atRisk.Count == 0) return 0;
-        if ((double)atRisk.Count * n * features.Cols > WorkBudget)
+        if ((double)atRisk.Count * features.Rows * features.Cols > WorkBudget)
         {
-            int row = atRisk.MaxBy(i => scales.Squared[i]);
-            throw new FeatureRangeException(row, scales.FarthestColumn(features, row),
-                $"{scales.DescribeCell(features, row)}, and {atRisk.Count} rows lie too far from the bulk of the data to rank their "
+            int row = atRisk.MaxBy(i => squared[i]);
+            throw new FeatureRangeException(row, scales.FarthestColumn(queries, row),
+                $"{(ReferenceEquals(queries, features) ? "" : "new ")}{scales.DescribeCell(queries, row)}, and {atRisk.Count} rows lie too far from the bulk of the data to rank their "
                 + $"neighbours in {OptionNames.Precision[precision]}, too many to search exactly; remove or replace such values (or rescale the column)");
         }
-        Parallel.ForEach(atRisk, i => ExactNeighbours(features, i, neighbours.AsSpan(i * searched, searched)));
+        Parallel.ForEach(atRisk, i => ExactNeighbours(features, queries, i, neighbours.AsSpan(i * searched, searched)));
         return atRisk.Count;
     }
 
     /// <summary>The nearest rows by float64 distance (ties: the lower index), nearest first.</summary>
-    private static void ExactNeighbours(FeatureMatrix features, int query, Span<int> result)
+    private static void ExactNeighbours(FeatureMatrix features, FeatureMatrix queries, int query, Span<int> result)
     {
         int k = result.Length;
         var bestDistance = new double[k];
@@ -70,7 +76,7 @@ internal static class KnnRepair
         result.Fill(int.MaxValue);
         for (int j = 0; j < features.Rows; j++)
         {
-            double distance = KnnGraph.SquaredDistance(features, query, features, j);
+            double distance = queries.SquaredDistance(query, features, j);
             if (distance >= bestDistance[k - 1]) continue; // equal: j is the higher index
             int position = k - 1;
             while (position > 0 && bestDistance[position - 1] > distance)
