@@ -25,7 +25,7 @@ internal static class FeatureGraphs<T> where T : unmanaged, IFloatingPointIeee75
         IProgress<StageProgress>? progress, CancellationToken cancellation)
     {
         int columnTile = options.ColumnTile ?? CpuEngine.ColumnTileFor(features.Rows);
-        var centre = features.PackingCentre();
+        var centre = features.Scales.Centre;
         var order = SpatialOrder.Compute(features);
         var packed = new PackedRows<T>(features, centre, order);
         double cut = options.Float64UnderflowCut ? DiffusionOptions.Float64UnderflowExponent : double.PositiveInfinity;

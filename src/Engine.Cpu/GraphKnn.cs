@@ -17,7 +17,7 @@ internal static class GraphKnn
     {
         int rowTile = options.RowTile ?? CpuEngine.DefaultRowTile;
         int columnTile = options.ColumnTile ?? CpuEngine.ColumnTileFor(features.Rows);
-        var centre = features.PackingCentre();
+        var centre = features.Scales.Centre;
         var order = SpatialOrder.Compute(features);
         if (search == KnnSearchMethod.Exact)
         {

@@ -272,7 +272,7 @@ internal static class NnDescent
         public Points(FeatureMatrix features, int[] order)
         {
             Dims = features.Cols;
-            var centre = features.PackingCentre();
+            var centre = features.Scales.Centre;
             Rows = new T[(long)features.Rows * Dims];
             Norms = new T[features.Rows];
             Parallel.For(0, features.Rows, p =>

@@ -19,7 +19,7 @@ internal sealed class DeviceRows<T, TReal> : IDisposable where T : unmanaged whe
         Rows = features.Rows;
         Dims = features.Cols;
         Training = features;
-        _centre = features.PackingCentre();
+        _centre = features.Scales.Centre;
         Kernels = engine.Kernels<T, TReal>();
         Shape = TileShape.For(engine.Accelerator, System.Runtime.CompilerServices.Unsafe.SizeOf<T>(), engine.SimulatorThreads);
     }
