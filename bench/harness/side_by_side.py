@@ -38,6 +38,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 SYNTH = HERE / "synth.py"
+REAL = HERE / "real.py"
 SKLEARN_RUN = HERE / "sklearn_run.py"
 GNU_TIME = "/usr/bin/time"
 BLAS_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
@@ -315,6 +316,11 @@ def blas_summary(info):
 # ----------------------------------------------------------------------------- runs
 
 def ensure_data(a, n, python):
+    if a.dataset != "synthetic":
+        d = a.work / "data" / f"{a.dataset}_n{n}_f{a.labeled_fraction:g}_s{a.seed}"
+        subprocess.run([python, str(REAL), "--dataset", a.dataset, "--n", str(n), "--labeled-fraction",
+                        str(a.labeled_fraction), "--seed", str(a.seed), "--out", str(d)], check=True)
+        return d
     d = a.work / "data" / f"n{n}_d{a.d}_c{a.classes}_f{a.labeled_fraction:g}_s{a.seed}"
     if synth.is_cached(str(d), n, a.d, a.classes, a.labeled_fraction, a.seed):
         log(f"data n={n}: cached {d}")
@@ -417,7 +423,8 @@ def markdown(a, machine, cmdline, records, started):
     lines.append(f"- machine: {machine.get('nproc')} cores (nproc), "
                  f"{machine.get('cpu_model')}, {machine.get('mem_total_gib')} GiB RAM")
     lines.append(f"- BLAS: {blas_summary(machine)}")
-    lines.append(f"- data: synth.py d={a.d}, classes={a.classes}, "
+    data = f"synth.py d={a.d}, classes={a.classes}" if a.dataset == "synthetic" else f"real.py {a.dataset}"
+    lines.append(f"- data: {data}, "
                  f"labeled fraction {a.labeled_fraction:g}, seed {a.seed}; "
                  f"sklearn limited to n <= {a.sklearn_max_n} under an address-space limit "
                  f"of {a.sklearn_memory_limit_gib:g} GiB; timeout {a.timeout_s:g} s per run"
@@ -567,6 +574,8 @@ def main(argv=None):
     p.add_argument("--repeat", type=int, default=1,
                    help="runs per tool and size; wall and fit s are the medians, peak RSS "
                         "the largest (timings on a shared VM vary by tens of percent)")
+    p.add_argument("--dataset", choices=["synthetic", "fashion-mnist", "overlapping"], default="synthetic",
+                   help="synth.py's far-apart clusters (--d, --classes), or real.py's Fashion-MNIST or overlapping classes")
     p.add_argument("--d", type=int, default=64)
     p.add_argument("--classes", type=int, default=10)
     p.add_argument("--labeled-fraction", type=float, default=0.01)
@@ -616,7 +625,7 @@ def main(argv=None):
                            "gpuspread_args": a.gpuspread_args, "sklearn_args": a.sklearn_args,
                            "sklearn_max_n": a.sklearn_max_n,
                            "sklearn_memory_limit_gib": a.sklearn_memory_limit_gib,
-                           "timeout_s": a.timeout_s, "repeat": a.repeat, "d": a.d, "classes": a.classes,
+                           "timeout_s": a.timeout_s, "repeat": a.repeat, "dataset": a.dataset, "d": a.d, "classes": a.classes,
                            "labeled_fraction": a.labeled_fraction, "seed": a.seed},
                 "records": records}, indent=2, default=str) + "\n")
             os.replace(tmp, a.json)

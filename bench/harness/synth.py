@@ -66,6 +66,24 @@ def labeled_count(n, classes, fraction):
     return max(classes, int(round(fraction * n)))
 
 
+def partial_labels(y_true, classes, m, rng):
+    """y_true with all but m rows set to -1: one random row of each class, then m - classes more uniformly."""
+    n = len(y_true)
+    first = np.empty(classes, dtype=np.int64)
+    for c in range(classes):
+        rows = np.flatnonzero(y_true == c)
+        first[c] = rows[rng.integers(len(rows))]
+    mask = np.ones(n, dtype=bool)
+    mask[first] = False
+    rest_pool = np.flatnonzero(mask)
+    rest = rng.choice(rest_pool, size=m - classes, replace=False) if m > classes else \
+        np.empty(0, dtype=np.int64)
+    labeled = np.concatenate([first, rest])
+    y = np.full(n, -1, dtype=np.int64)
+    y[labeled] = y_true[labeled]
+    return y
+
+
 def generate(n, d, classes, fraction, seed, out):
     if n < classes:
         raise ValueError(f"n ({n}) must be at least classes ({classes})")
@@ -95,19 +113,8 @@ def generate(n, d, classes, fraction, seed, out):
     X.flush()
     del X
 
-    # 4. labeled subset: one row of each class, then the rest uniformly
-    first = np.empty(classes, dtype=np.int64)
-    for c in range(classes):
-        rows = np.flatnonzero(y_true == c)
-        first[c] = rows[rng.integers(len(rows))]
-    mask = np.ones(n, dtype=bool)
-    mask[first] = False
-    rest_pool = np.flatnonzero(mask)
-    rest = rng.choice(rest_pool, size=m - classes, replace=False) if m > classes else \
-        np.empty(0, dtype=np.int64)
-    labeled = np.concatenate([first, rest])
-    y = np.full(n, -1, dtype=np.int64)
-    y[labeled] = y_true[labeled]
+    # 4. labeled subset
+    y = partial_labels(y_true, classes, m, rng)
 
     np.save(os.path.join(out, "y_true.npy"), y_true)
     np.save(os.path.join(out, "y.npy"), y)
