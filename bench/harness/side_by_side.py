@@ -342,36 +342,40 @@ def evaluate(pred, y, y_true):
     return float((pred[unl] == y_true[unl]).mean()) if unl.any() else None, ""
 
 
-def one_run(a, label, cmd, run_dir, env, n, y, y_true):
-    """Run a tool --repeat times (stopping at the first failure); wall and fit seconds
-    are the medians of the repeats, peak RSS the largest."""
-    log(f"n={n} {label}: {shlex.join(cmd)}")
-    walls, fits, rsss = [], [], []
-    for rep in range(a.repeat):
-        for stale in ("summary.json", "predictions.csv", "distributions.csv"):
-            try:
-                (run_dir / stale).unlink()
-            except FileNotFoundError:
-                pass
-        res = run_measured(cmd, run_dir, a.timeout_s, env=env)
-        summary = read_json(run_dir / "summary.json")
-        status, detail = classify(res, summary)
-        walls.append(res["wall_s"])
-        fits.append((summary or {}).get("seconds"))
-        rsss.append(res["rss_mib"])
-        if a.repeat > 1:
-            log(f"n={n} {label}: repeat {rep + 1}/{a.repeat}: {status}, wall "
-                f"{fmt(res['wall_s'], 2)} s, fit {fmt(fits[-1], 3)} s")
-        if status != "ok":
-            break
+def run_once(a, label, cmd, run_dir, env, n, rep):
+    """One run of a tool: the measurement, its summary.json and how it ended."""
+    if rep == 0:
+        log(f"n={n} {label}: {shlex.join(cmd)}")
+    for stale in ("summary.json", "predictions.csv", "distributions.csv"):
+        try:
+            (run_dir / stale).unlink()
+        except FileNotFoundError:
+            pass
+    res = run_measured(cmd, run_dir, a.timeout_s, env=env)
+    summary = read_json(run_dir / "summary.json")
+    status, detail = classify(res, summary)
+    if a.repeat > 1:
+        log(f"n={n} {label}: run {rep + 1}/{a.repeat}: {status}, wall "
+            f"{fmt(res['wall_s'], 2)} s, fit {fmt((summary or {}).get('seconds'), 3)} s")
+    return {"res": res, "summary": summary, "status": status, "detail": detail}
+
+
+def record(label, attempts, run_dir, n, y, y_true):
+    """A tool's record from its runs (the last one failed if any did): wall and fit seconds of the quickest run,
+    the slowest wall beside it, peak RSS the largest; predictions and accuracy from the last run."""
+    last = attempts[-1]
+    res, summary, status, detail = last["res"], last["summary"], last["status"], last["detail"]
+    walls = [t["res"]["wall_s"] for t in attempts]
+    fits = [(t["summary"] or {}).get("seconds") for t in attempts]
+    rsss = [t["res"]["rss_mib"] for t in attempts]
     if status == "ok":
-        wall_s = float(np.median(walls))
-        fit_s = float(np.median(fits)) if all(f is not None for f in fits) else None
+        wall_s, wall_slowest = min(walls), max(walls)
+        fit_s = min(fits) if all(f is not None for f in fits) else None
         rss = max(r for r in rsss if r is not None) if any(r is not None for r in rsss) else None
-    else:  # report the failing attempt itself
-        wall_s, fit_s, rss = walls[-1], fits[-1], rsss[-1]
+    else:  # report the failing run itself
+        wall_s, wall_slowest, fit_s, rss = walls[-1], walls[-1], fits[-1], rsss[-1]
     rec = {"n": n, "tool": label, "status": status, "detail": detail,
-           "wall_s": wall_s, "peak_rss_mib": rss, "fit_s": fit_s,
+           "wall_s": wall_s, "wall_s_slowest": wall_slowest, "peak_rss_mib": rss, "fit_s": fit_s,
            "n_iter": (summary or {}).get("n_iter"),
            "converged": (summary or {}).get("converged"),
            "engine": (summary or {}).get("engine"), "device": (summary or {}).get("device"),
@@ -391,7 +395,7 @@ def one_run(a, label, cmd, run_dir, env, n, y, y_true):
     else:
         rec["stderr_tail"] = tail(run_dir / "stderr.log")
     log(f"n={n} {label}: {rec['status']}"
-        f"{' (' + rec['detail'] + ')' if rec['detail'] else ''}, wall {fmt(rec['wall_s'], 2)} s, "
+        f"{' (' + rec['detail'] + ')' if rec['detail'] else ''}, wall {fmt(rec['wall_s'], 2)}-{fmt(rec['wall_s_slowest'], 2)} s, "
         f"peak RSS {fmt(rec['peak_rss_mib'], 0)} MiB, fit {fmt(rec['fit_s'], 3)} s, "
         f"n_iter {fmt(rec['n_iter'], 0)}, accuracy {fmt(rec['accuracy'], 4)}")
     return rec, pred
@@ -415,6 +419,13 @@ def fmt(v, digits):
 
 # ----------------------------------------------------------------------------- output
 
+def wall_text(r):
+    slowest = r.get("wall_s_slowest")
+    if slowest is None or r.get("repeats", 1) < 2:
+        return fmt(r["wall_s"], 2)
+    return f"{fmt(r['wall_s'], 2)} ({fmt(slowest, 2)})"
+
+
 def markdown(a, machine, cmdline, records, started):
     lines = []
     lines.append(f"## GpuSpread vs scikit-learn: {a.model}, kernel {a.kernel} "
@@ -428,7 +439,8 @@ def markdown(a, machine, cmdline, records, started):
                  f"labeled fraction {a.labeled_fraction:g}, seed {a.seed}; "
                  f"sklearn limited to n <= {a.sklearn_max_n} under an address-space limit "
                  f"of {a.sklearn_memory_limit_gib:g} GiB; timeout {a.timeout_s:g} s per run"
-                 + (f"; median of {a.repeat} runs each" if a.repeat > 1 else ""))
+                 + (f"; {a.repeat} runs each, the tools in turn: wall s is the quickest (the slowest in brackets), "
+                    "fit s the quickest, peak RSS the largest" if a.repeat > 1 else ""))
     lines.append("- wall s and peak RSS: GNU time -v of the whole process (start-up, data "
                  "loading, writing included); fit s, n_iter: the tool's summary.json; "
                  "accuracy: on the unlabeled rows vs y_true; agreement: gpuspread vs sklearn "
@@ -444,7 +456,7 @@ def markdown(a, machine, cmdline, records, started):
         if n_iter is not None and r.get("converged") is False:
             n_iter = f"{n_iter} (not converged)"
         lines.append("| " + " | ".join([
-            str(r["n"]), r["tool"], fmt(r["wall_s"], 2), fmt(r["fit_s"], 3),
+            str(r["n"]), r["tool"], wall_text(r), fmt(r["fit_s"], 3),
             fmt(r["peak_rss_mib"], 0), fmt(n_iter, 0), fmt(r["accuracy"], 4),
             fmt(r["agreement_with_sklearn"], 4), status.replace("|", "/")]) + " |")
     lines.append("")
@@ -509,41 +521,50 @@ def plot(a, records, path, machine):
 
 
 def run_all(a, gpus, engines, sk_env, records, save_json):
+    """Per size, the tools run in turn, --repeat rounds of one run each, so that a slow spell of the shared
+    machine falls on all of them; a tool that fails is not run again."""
     for n in a.sizes:
         data = ensure_data(a, n, a.python)
         y = np.load(data / "y.npy")
         y_true = np.load(data / "y_true.npy")
         runs = a.work / "runs" / f"{a.model}_{a.kernel}" / f"n{n}"
-        sk_pred = None
+        tools = []  # (label, command, run folder, environment)
         if n <= a.sklearn_max_n:
-            cmd = (unset_blas_env_prefix() + memory_limit_prefix(a.sklearn_memory_limit_gib) +
-                   [a.python, str(SKLEARN_RUN), "--data", str(data / "X.npy"),
-                    "--labels", str(data / "y.npy"), "--model", a.model, "--kernel", a.kernel,
-                    "--out", str(runs / "sklearn")] + shlex.split(a.sklearn_args))
-            rec, sk_pred = one_run(a, "sklearn", cmd, runs / "sklearn", sk_env, n, y, y_true)
+            tools.append(("sklearn", unset_blas_env_prefix() + memory_limit_prefix(a.sklearn_memory_limit_gib) +
+                          [a.python, str(SKLEARN_RUN), "--data", str(data / "X.npy"),
+                           "--labels", str(data / "y.npy"), "--model", a.model, "--kernel", a.kernel,
+                           "--out", str(runs / "sklearn")] + shlex.split(a.sklearn_args),
+                          runs / "sklearn", sk_env))
         else:
-            rec = {"n": n, "tool": "sklearn", "status": "skipped",
-                   "detail": f"n > --sklearn-max-n {a.sklearn_max_n}", "wall_s": None,
-                   "peak_rss_mib": None, "fit_s": None, "n_iter": None, "accuracy": None,
-                   "agreement_with_sklearn": None}
-            log(f"n={n} sklearn: skipped ({rec['detail']})")
-        records.append(rec)
+            log(f"n={n} sklearn: skipped (n > --sklearn-max-n {a.sklearn_max_n})")
+        for eng in (engines if gpus else []):
+            out = runs / (f"gpuspread-{eng}" if eng else "gpuspread")
+            cmd = gpus + ["spread", "--data", str(data / "X.npy"), "--labels",
+                          str(data / "y.npy"), "--out", str(out), "--model", a.model,
+                          "--kernel", a.kernel]
+            if eng:
+                cmd += ["--engine", eng]
+            tools.append((f"gpuspread/{eng}" if eng else "gpuspread", cmd + shlex.split(a.gpuspread_args), out, None))
+        attempts = {label: [] for label, *_ in tools}
+        for rep in range(a.repeat):
+            for label, cmd, run_dir, env in tools:
+                if attempts[label] and attempts[label][-1]["status"] != "ok":
+                    continue
+                attempts[label].append(run_once(a, label, cmd, run_dir, env, n, rep))
+        sk_pred = None
+        if n > a.sklearn_max_n:
+            records.append({"n": n, "tool": "sklearn", "status": "skipped",
+                            "detail": f"n > --sklearn-max-n {a.sklearn_max_n}", "wall_s": None,
+                            "wall_s_slowest": None, "peak_rss_mib": None, "fit_s": None, "n_iter": None,
+                            "accuracy": None, "agreement_with_sklearn": None})
+        for label, cmd, run_dir, env in tools:
+            rec, pred = record(label, attempts[label], run_dir, n, y, y_true)
+            if label == "sklearn":
+                sk_pred = pred
+            elif pred is not None and sk_pred is not None:
+                rec["agreement_with_sklearn"] = float((pred == sk_pred).mean())
+            records.append(rec)
         save_json()
-        if gpus:
-            for eng in engines:
-                label = f"gpuspread/{eng}" if eng else "gpuspread"
-                out = runs / (f"gpuspread-{eng}" if eng else "gpuspread")
-                cmd = gpus + ["spread", "--data", str(data / "X.npy"), "--labels",
-                              str(data / "y.npy"), "--out", str(out), "--model", a.model,
-                              "--kernel", a.kernel]
-                if eng:
-                    cmd += ["--engine", eng]
-                cmd += shlex.split(a.gpuspread_args)
-                rec, pred = one_run(a, label, cmd, out, None, n, y, y_true)
-                if pred is not None and sk_pred is not None:
-                    rec["agreement_with_sklearn"] = float((pred == sk_pred).mean())
-                records.append(rec)
-                save_json()
 
 
 # ----------------------------------------------------------------------------- main
@@ -572,8 +593,8 @@ def main(argv=None):
                    help="address-space limit for scikit-learn (prlimit --as); 0 = none")
     p.add_argument("--timeout-s", type=float, default=3600.0, help="per run")
     p.add_argument("--repeat", type=int, default=1,
-                   help="runs per tool and size; wall and fit s are the medians, peak RSS "
-                        "the largest (timings on a shared VM vary by tens of percent)")
+                   help="runs per tool and size, the tools in turn; wall s is the quickest (and the slowest), fit s "
+                        "the quickest, peak RSS the largest (timings on a shared VM vary by tens of percent)")
     p.add_argument("--dataset", choices=["synthetic", "fashion-mnist", "overlapping"], default="synthetic",
                    help="synth.py's far-apart clusters (--d, --classes), or real.py's Fashion-MNIST or overlapping classes")
     p.add_argument("--d", type=int, default=64)
