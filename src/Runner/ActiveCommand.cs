@@ -4,9 +4,9 @@ using GpuSpread.Active;
 namespace GpuSpread.Runner;
 
 /// <summary>
-/// <c>gpuspread active</c>: active learning. Each round fits the model (the graph is built once and reused), picks the
-/// <c>--batch</c> most uncertain unlabeled rows (highest entropy), asks for their labels (an answer key, a person at the
-/// terminal, or a file round-trip) and adds them. Writes DIR/report.json (a <c>rounds</c> list with <c>round</c>,
+/// <c>gpuspread active</c>: active learning. Each round fits the model (the graph is built once and reused), picks
+/// <c>--batch</c> unlabeled rows by <c>--strategy</c> (the most uncertain by entropy unless told), asks for their
+/// labels (an answer key, a person at the terminal, or a file round-trip) and adds them. Writes DIR/report.json (a <c>rounds</c> list with <c>round</c>,
 /// <c>n_labeled</c>, <c>accuracy</c>, <c>picked</c>), report.txt, the final labels, predictions and distributions, and the
 /// figures. Other programs read report.json. The stages: <see cref="ActiveSession"/> (the arguments and data),
 /// this class (the journal), <see cref="ActiveRounds"/> (the rounds and the outputs).
@@ -27,15 +27,18 @@ public static class ActiveCommand
         var oracle = new Option<string?>("--oracle") { Description = "Where labels come from: truth (the --truth answer key; the default when given), terminal (a person; the default otherwise), file (a CSV to fill in)." };
         oracle.AcceptOnlyFromAmong(ActiveSession.Oracles);
         var rounds = new Option<int?>("--rounds") { Description = "Rounds at most (default 5)." };
-        var batch = new Option<int?>("--batch") { Description = "Rows picked per round, the most uncertain first (default 5)." };
+        var batch = new Option<int?>("--batch") { Description = "Rows picked per round (default 5)." };
         var imageShape = new Option<string?>("--image-shape") { Description = "Rows are images of this shape, e.g. 8x8: drawn in the terminal and in picked.png." };
         var classes = new Option<string?>("--classes") { Description = "The labels a person may give, e.g. 0-9 or 1,2,5 (default: any integer other than -1)." };
+        var strategy = new Option<string?>("--strategy") { Description = "How a round picks rows: entropy (the default, scikit-learn's example), margin, random (the baseline), coverage (the smallest margins, skipping near-duplicates of rows already picked: a batch is not spent on look-alikes)." };
+        strategy.AcceptOnlyFromAmong([.. WorkflowNames.Strategy.Names]);
+        var seed = new Option<int?>("--seed") { Description = "Seed of the random and coverage strategies' choices (default 0)." };
         var warmStart = new Option<bool>("--warm-start") { Description = "Start each round's iteration from the previous round's distributions (LabelPropagation only: its iterate is its distributions)." };
         var resume = new Option<bool>("--resume") { Description = "Continue the session journaled in DIR/journal.jsonl (after quit, Ctrl-C, a crash, or a filled-in batch file)." };
 
         var command = new Command("active", "Active learning: fit, ask for the labels of the most uncertain rows, refit; reports and figures in --out.")
         {
-            data, labels, output, demo, truth, oracle, rounds, batch, imageShape, classes, warmStart, resume,
+            data, labels, output, demo, truth, oracle, rounds, batch, strategy, seed, imageShape, classes, warmStart, resume,
         };
         var modelOptions = new ModelCliOptions();
         modelOptions.AddTo(command);
@@ -45,6 +48,7 @@ public static class ActiveCommand
             {
                 Data = parsed.GetValue(data), Labels = parsed.GetValue(labels), Truth = parsed.GetValue(truth), Out = parsed.GetValue(output)!,
                 Demo = parsed.GetValue(demo), Oracle = parsed.GetValue(oracle), Rounds = parsed.GetValue(rounds), Batch = parsed.GetValue(batch),
+                Strategy = parsed.GetValue(strategy), Seed = parsed.GetValue(seed),
                 ImageShape = parsed.GetValue(imageShape), Classes = parsed.GetValue(classes), WarmStart = parsed.GetValue(warmStart),
                 Resume = parsed.GetValue(resume), Engine = parsed.GetValue(modelOptions.Engine)!,
                 Model = isDemo => modelOptions.Read(parsed, isDemo ? DigitsDemo.Defaults : null),
@@ -134,6 +138,8 @@ public sealed record ActiveArguments
     public string? Oracle { get; init; }
     public int? Rounds { get; init; }
     public int? Batch { get; init; }
+    public string? Strategy { get; init; }
+    public int? Seed { get; init; }
     public string? ImageShape { get; init; }
     public string? Classes { get; init; }
     public bool WarmStart { get; init; }

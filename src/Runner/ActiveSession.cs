@@ -62,6 +62,8 @@ public sealed record ActiveSession(FeatureMatrix Features, long[] Labels, long[]
             Rounds = a.Rounds ?? (a.Demo is not null ? DigitsDemo.Rounds : 5),
             Batch = a.Batch ?? (a.Demo is not null ? DigitsDemo.Batch : 5),
             WarmStart = a.WarmStart,
+            Strategy = a.Strategy is null ? PickStrategy.Entropy : WorkflowNames.Strategy.Parse(a.Strategy, "strategy"),
+            Seed = a.Seed ?? 0,
         };
         active.Validate();
         var allowed = a.Classes is null ? null : ParseClasses(a.Classes);
@@ -142,6 +144,8 @@ public sealed record ActiveSession(FeatureMatrix Features, long[] Labels, long[]
             fingerprint["knn_weights"] = OptionNames.KnnWeights[o.KnnWeights];
         }
         if (o.Solver != Solver.FixedPoint) fingerprint["solver"] = OptionNames.Solver[o.Solver];
+        if (Active.Strategy != PickStrategy.Entropy) fingerprint["strategy"] = WorkflowNames.Strategy[Active.Strategy];
+        if (Active.Seed != 0) fingerprint["seed"] = Active.Seed.ToString(CultureInfo.InvariantCulture);
         return fingerprint;
     }
 
@@ -158,6 +162,8 @@ public sealed record ActiveSession(FeatureMatrix Features, long[] Labels, long[]
             ["rounds"] = Active.Rounds,
             ["batch"] = Active.Batch,
             ["warm_start"] = Active.WarmStart,
+            ["strategy"] = WorkflowNames.Strategy[Active.Strategy],
+            ["seed"] = Active.Seed,
             ["model"] = OptionNames.Model[o.Model],
             ["kernel"] = OptionNames.Kernel[o.Kernel],
             ["gamma"] = o.Gamma,

@@ -217,6 +217,37 @@ public sealed class ActiveCommandTests : IDisposable
         Assert.Contains("knn_search: the journal has exact, this run approximate", stderr);
     }
 
+    [Fact]
+    public void TheStrategyIsReportedAndPartOfTheJournal()
+    {
+        string[] common = ["active", "--demo", "digits", "--rounds", "2", "--batch", "4", "--engine", "cpu"];
+        foreach (var strategy in WorkflowNames.Strategy.Names)
+        {
+            string output = PathOf($"strategy-{strategy}");
+            var (code, _, stderr) = Run([.. common, "--strategy", strategy, "--seed", "7", "--out", output]);
+            Assert.True(code == ExitCodes.Success, stderr);
+            using var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "report.json")));
+            var settings = report.RootElement.GetProperty("settings");
+            Assert.Equal(strategy, settings.GetProperty("strategy").GetString());
+            Assert.Equal(7, settings.GetProperty("seed").GetInt32());
+            var picked = report.RootElement.GetProperty("rounds").EnumerateArray()
+                .SelectMany(r => r.GetProperty("picked").EnumerateArray().Select(p => p.GetInt32())).ToArray();
+            Assert.Equal(8, picked.Distinct().Count());
+        }
+
+        // A session journaled with one strategy is not resumed with another.
+        string team = PathOf("strategy-team");
+        var (first, _, firstError) = Run([.. common, "--oracle", "file", "--strategy", "margin", "--out", team]);
+        Assert.True(first == ExitCodes.Success, firstError);
+        var (resumed, _, resumedError) = Run([.. common, "--oracle", "file", "--strategy", "coverage", "--out", team, "--resume"]);
+        Assert.Equal(ExitCodes.BadInput, resumed);
+        Assert.Contains("strategy: the journal has margin, this run coverage", resumedError);
+
+        var (bad, _, badError) = Run([.. common, "--strategy", "uncertain", "--out", PathOf("strategy-bad")]);
+        Assert.Equal(ExitCodes.BadInput, bad);
+        Assert.Contains("Argument 'uncertain' not recognized", badError);
+    }
+
     [Theory]
     [InlineData("no data", "The 'data' parameter must be given (--data X --labels y), or use --demo digits", "active", "--out", "OUT")]
     [InlineData("demo and data", "The 'data' parameter must be left out with --demo digits", "active", "--demo", "digits", "--data", "X.csv", "--out", "OUT")]

@@ -11,6 +11,12 @@ public sealed record ActiveLearningOptions
     /// <summary>Rows picked per round, the most uncertain first.</summary>
     public int Batch { get; init; } = 5;
 
+    /// <summary>How a round picks its rows (default: entropy, as scikit-learn's example).</summary>
+    public PickStrategy Strategy { get; init; } = PickStrategy.Entropy;
+
+    /// <summary>Fixes the random choices of <see cref="PickStrategy.Random"/> and <see cref="PickStrategy.Coverage"/>.</summary>
+    public int Seed { get; init; }
+
     /// <summary>Start each round's iteration from the previous round's distributions instead of the labels alone.
     /// LabelPropagation only: its iterate is the row-normalised distributions, and it takes hundreds of iterations.
     /// The result is a fixed point within tol reached by another path, so it can differ from a cold fit where the
@@ -82,8 +88,8 @@ public sealed class ActiveLearningEvents
 }
 
 /// <summary>
-/// Active learning by uncertainty sampling: fit, compute each unlabeled row's entropy, pick the
-/// <see cref="ActiveLearningOptions.Batch"/> most uncertain (highest entropy, ties to the lower index), ask an
+/// Active learning by uncertainty sampling: fit, pick <see cref="ActiveLearningOptions.Batch"/> unlabeled rows by the
+/// <see cref="ActiveLearningOptions.Strategy"/> (by default the highest entropy, ties to the lower index), ask an
 /// <see cref="ILabelOracle"/> for their labels, add them, and refit; for <see cref="ActiveLearningOptions.Rounds"/>
 /// rounds or until no row is left. The affinity graph does not depend on the labels, so it is built once, in the
 /// first round, and every later round only runs the fixed-point iteration (scikit-learn rebuilds it at every fit).
@@ -180,8 +186,9 @@ public sealed class ActiveLearner : IDisposable
             var fit = Diffuse(last, progress, cancellation);
             var clock = Stopwatch.StartNew();
             var (accuracy, report) = Score(fit);
-            var entropies = Uncertainty.Entropies(fit.Distributions, fit.Classes.Length, candidates);
-            var picks = Uncertainty.MostUncertain(candidates, entropies, _active.Batch).Select(p => candidates[p]).ToArray();
+            var labeled = Enumerable.Range(0, _labels.Length).Where(i => _labels[i] != LabelEncoding.Unlabeled).ToList();
+            var picks = PickStrategies.Pick(_active.Strategy, fit.Distributions, fit.Classes.Length, candidates, labeled, _features,
+                _active.Batch, _active.Seed, round);
             if (journaled is not null)
             {
                 if (!picks.SequenceEqual(journaled.Picked))
