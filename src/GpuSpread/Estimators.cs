@@ -102,6 +102,7 @@ public class LabelDiffusion : IDisposable
         _graph?.Dispose();
         _graph = null;
         _fitOptions = null;
+        PrecisionEscalation = null;
         _result = null;
         var clock = Stopwatch.StartNew();
         var plan = DistancePrecision.Plan(input, _options);
