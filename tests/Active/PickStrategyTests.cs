@@ -22,7 +22,7 @@ public sealed class PickStrategyTests
     [Fact]
     public void EntropyIsScikitLearnsOrder()
     {
-        var picks = PickStrategies.Pick(PickStrategy.Entropy, Distributions, 3, Candidates, [0], Line(0, 1, 2, 3, 4, 5), 3, 0, 1);
+        var picks = PickStrategies.Pick(PickStrategy.Entropy, Distributions, 3, Candidates, Line(0, 1, 2, 3, 4, 5), 3, 0, 1);
         Assert.Equal([4, 2, 1], picks);
     }
 
@@ -30,7 +30,7 @@ public sealed class PickStrategyTests
     public void MarginTakesTheSmallestGapAfterUnreachedRows()
     {
         // Gaps: row 1 0.05, row 2 0.01, row 3 0.85, row 5 0.2; row 4 reached by no label comes first.
-        var picks = PickStrategies.Pick(PickStrategy.Margin, Distributions, 3, Candidates, [0], Line(0, 1, 2, 3, 4, 5), 4, 0, 1);
+        var picks = PickStrategies.Pick(PickStrategy.Margin, Distributions, 3, Candidates, Line(0, 1, 2, 3, 4, 5), 4, 0, 1);
         Assert.Equal([4, 2, 1, 5], picks);
     }
 
@@ -40,7 +40,7 @@ public sealed class PickStrategyTests
         var candidates = Enumerable.Range(1, 200).ToArray();
         var distributions = new double[201 * 2];
         var features = Line([.. Enumerable.Range(0, 201).Select(i => (double)i)]);
-        int[] Pick(int seed, int round) => PickStrategies.Pick(PickStrategy.Random, distributions, 2, candidates, [0], features, 20, seed, round);
+        int[] Pick(int seed, int round) => PickStrategies.Pick(PickStrategy.Random, distributions, 2, candidates, features, 20, seed, round);
         Assert.Equal(Pick(3, 2), Pick(3, 2));
         Assert.NotEqual(Pick(3, 2), Pick(4, 2));
         Assert.NotEqual(Pick(3, 2), Pick(3, 3));
@@ -58,9 +58,9 @@ public sealed class PickStrategyTests
         var distributions = new double[n * 2];
         distributions[0] = 1;
         var candidates = Enumerable.Range(1, n - 1).ToArray();
-        Assert.Equal([1, 2, 3], PickStrategies.Pick(PickStrategy.Margin, distributions, 2, candidates, [0], features, 3, 0, 1));
-        var picks = PickStrategies.Pick(PickStrategy.Coverage, distributions, 2, candidates, [0], features, 3, 0, 1);
-        Assert.Equal(picks, PickStrategies.Pick(PickStrategy.Coverage, distributions, 2, candidates, [0], features, 3, 0, 1));
+        Assert.Equal([1, 2, 3], PickStrategies.Pick(PickStrategy.Margin, distributions, 2, candidates, features, 3, 0, 1));
+        var picks = PickStrategies.Pick(PickStrategy.Coverage, distributions, 2, candidates, features, 3, 0, 1);
+        Assert.Equal(picks, PickStrategies.Pick(PickStrategy.Coverage, distributions, 2, candidates, features, 3, 0, 1));
         Assert.NotEqual([1, 2, 3], picks);
         Assert.Equal(3, picks.Distinct().Count());
     }
@@ -71,8 +71,8 @@ public sealed class PickStrategyTests
         // Rows 1 and 2 are duplicates with the smallest margin; margin picks both, coverage one of them and row 3.
         double[] distributions = [1, 0, 0.5, 0.5, 0.5, 0.5, 0.55, 0.45, 0.6, 0.4];
         var features = Line(0, 10, 10, 30, 50);
-        Assert.Equal([1, 2], PickStrategies.Pick(PickStrategy.Margin, distributions, 2, [1, 2, 3, 4], [0], features, 2, 0, 1));
-        var picks = PickStrategies.Pick(PickStrategy.Coverage, distributions, 2, [1, 2, 3, 4], [0], features, 2, 0, 1);
+        Assert.Equal([1, 2], PickStrategies.Pick(PickStrategy.Margin, distributions, 2, [1, 2, 3, 4], features, 2, 0, 1));
+        var picks = PickStrategies.Pick(PickStrategy.Coverage, distributions, 2, [1, 2, 3, 4], features, 2, 0, 1);
         Assert.Contains(picks[0], new[] { 1, 2 });
         Assert.Equal(3, picks[1]);
     }

@@ -186,8 +186,7 @@ public sealed class ActiveLearner : IDisposable
             var fit = Diffuse(last, progress, cancellation);
             var clock = Stopwatch.StartNew();
             var (accuracy, report) = Score(fit);
-            var labeled = Enumerable.Range(0, _labels.Length).Where(i => _labels[i] != LabelEncoding.Unlabeled).ToList();
-            var picks = PickStrategies.Pick(_active.Strategy, fit.Distributions, fit.Classes.Length, candidates, labeled, _features,
+            var picks = PickStrategies.Pick(_active.Strategy, fit.Distributions, fit.Classes.Length, candidates, _features,
                 _active.Batch, _active.Seed, round);
             if (journaled is not null)
             {

@@ -28,15 +28,13 @@ public static class PickStrategies
 
     /// <param name="distributions">n x classes, the round's fit.</param>
     /// <param name="candidates">The unlabeled rows that may be picked, in increasing order.</param>
-    /// <param name="labeled">The rows labeled when the round was fitted.</param>
     /// <param name="seed">The session's seed; with <paramref name="round"/> it fixes a round's random choices, whatever came before.</param>
     /// <returns>The picked rows, in the order they were chosen.</returns>
     public static int[] Pick(PickStrategy strategy, double[] distributions, int classes, IReadOnlyList<int> candidates,
-        IReadOnlyList<int> labeled, FeatureMatrix features, int batch, int seed, int round)
+        FeatureMatrix features, int batch, int seed, int round)
     {
         ArgumentNullException.ThrowIfNull(distributions);
         ArgumentNullException.ThrowIfNull(candidates);
-        ArgumentNullException.ThrowIfNull(labeled);
         ArgumentNullException.ThrowIfNull(features);
         var random = new Random(HashSeed(seed, round));
         switch (strategy)
@@ -48,7 +46,7 @@ public static class PickStrategies
             case PickStrategy.Random:
                 return [.. Shuffled(candidates, random).Take(batch)];
             case PickStrategy.Coverage:
-                return Coverage(distributions, classes, candidates, labeled, features, batch, random);
+                return Coverage(distributions, classes, candidates, features, batch, random);
             default:
                 throw new ArgumentOutOfRangeException(nameof(strategy), strategy, null);
         }
@@ -76,8 +74,8 @@ public static class PickStrategies
         return result;
     }
 
-    private static int[] Coverage(double[] distributions, int classes, IReadOnlyList<int> candidates, IReadOnlyList<int> labeled,
-        FeatureMatrix features, int batch, Random random)
+    private static int[] Coverage(double[] distributions, int classes, IReadOnlyList<int> candidates, FeatureMatrix features,
+        int batch, Random random)
     {
         // The pool: the smallest margins, ties (rows no label reached all tie) broken at random, not by index.
         var margins = Margins(distributions, classes, candidates);
