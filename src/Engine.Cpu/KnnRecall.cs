@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.Intrinsics;
+using GpuSpread.Graphs;
 
 namespace GpuSpread.Engine.Cpu;
 
@@ -66,7 +67,7 @@ internal static class KnnRecall
                     NnDescent.CandidateDistances(points, scratch.Columns.AsSpan(0, columns), scratch.Join, width);
                     for (int j = 0; j < columns; j++)
                         for (int i = 0; i < count; i++)
-                            Insert(scratch.Join.Distances[j * width + i], order[start + j],
+                            NearestList.Insert(scratch.Join.Distances[j * width + i], order[start + j],
                                 scratch.Distance.AsSpan(i * keep, keep), scratch.Index.AsSpan(i * keep, keep));
                 }
                 for (int i = 0; i < count; i++)
@@ -83,19 +84,4 @@ internal static class KnnRecall
         return (double)found / ((long)sample.Length * k);
     }
 
-    /// <summary>Inserts a candidate into a sorted list (distance, then original index) when it is nearer than the last.</summary>
-    private static void Insert<T>(T distance, int index, Span<T> bestDistance, Span<int> bestIndex) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        int last = bestDistance.Length - 1;
-        if (distance > bestDistance[last] || (distance == bestDistance[last] && index > bestIndex[last])) return;
-        int position = last;
-        while (position > 0 && (bestDistance[position - 1] > distance || (bestDistance[position - 1] == distance && bestIndex[position - 1] > index)))
-        {
-            bestDistance[position] = bestDistance[position - 1];
-            bestIndex[position] = bestIndex[position - 1];
-            position--;
-        }
-        bestDistance[position] = distance;
-        bestIndex[position] = index;
-    }
 }

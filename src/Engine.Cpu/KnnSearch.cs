@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using GpuSpread.Graphs;
 
 namespace GpuSpread.Engine.Cpu;
 
@@ -128,29 +129,12 @@ internal static class KnnSearch
             for (; bits != 0; bits &= bits - 1)
             {
                 int column = j + BitOperations.TrailingZeroCount(bits);
-                Insert(distances[column], originalIndex[column], bestDistance, bestIndex);
+                NearestList.Insert(distances[column], originalIndex[column], bestDistance, bestIndex);
             }
         }
-        for (; j < distances.Length; j++) Insert(distances[j], originalIndex[j], bestDistance, bestIndex);
+        for (; j < distances.Length; j++) NearestList.Insert(distances[j], originalIndex[j], bestDistance, bestIndex);
     }
 
-    private static void Insert<T>(T distance, int index, Span<T> bestDistance, Span<int> bestIndex)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        int last = bestDistance.Length - 1;
-        if (distance > bestDistance[last]) return;
-        if (distance == bestDistance[last] && index > bestIndex[last]) return;
-        int position = last;
-        while (position > 0 && (bestDistance[position - 1] > distance
-                                || (bestDistance[position - 1] == distance && bestIndex[position - 1] > index)))
-        {
-            bestDistance[position] = bestDistance[position - 1];
-            bestIndex[position] = bestIndex[position - 1];
-            position--;
-        }
-        bestDistance[position] = distance;
-        bestIndex[position] = index;
-    }
 
     /// <summary>Re-ranks the candidates (original indices) by exact float64 distance (ties: lower index) and keeps the first result.Length.</summary>
     public static void Refine(FeatureMatrix columns, FeatureMatrix queries, int query, Span<int> candidates, Span<int> result)

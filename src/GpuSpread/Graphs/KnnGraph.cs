@@ -35,7 +35,7 @@ internal static class KnnGraph
             {
                 if (kept == k) break;
                 if (dropSelf && j == i) continue;
-                double logWeight = rbf ? -options.Gamma * SquaredDistance(features, i, features, j) : 0;
+                double logWeight = rbf ? -options.Gamma * features.SquaredDistance(i, features, j) : 0;
                 triples.Add((i, j, logWeight));
                 if (options.KnnGraph != KnnGraphKind.Directed && j != i) triples.Add((j, i, logWeight));
                 kept++;
@@ -82,8 +82,6 @@ internal static class KnnGraph
         return LogCsr.FromTriples(n, kept, (a, _) => a);
     }
 
-    public static double SquaredDistance(FeatureMatrix a, int i, FeatureMatrix b, int j) => a.SquaredDistance(i, b, j);
-
     /// <summary>
     /// Inductive prediction of new rows from their k training neighbours (<paramref name="neighbours"/>, m x k): per row
     /// the row-normalised sum of their distributions, weighted by exp(-gamma r) with the rbf weights (shifted by the
@@ -103,7 +101,7 @@ internal static class KnnGraph
             double max = double.NegativeInfinity;
             for (int t = 0; t < k; t++)
             {
-                logWeights[t] = options.KnnWeights == KnnWeights.Rbf ? -options.Gamma * SquaredDistance(queries, q, training, near[t]) : 0;
+                logWeights[t] = options.KnnWeights == KnnWeights.Rbf ? -options.Gamma * queries.SquaredDistance(q, training, near[t]) : 0;
                 max = Math.Max(max, logWeights[t]);
             }
             for (int t = 0; t < k; t++)

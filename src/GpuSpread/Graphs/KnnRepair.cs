@@ -70,23 +70,9 @@ internal static class KnnRepair
     /// <summary>The nearest rows by float64 distance (ties: the lower index), nearest first.</summary>
     private static void ExactNeighbours(FeatureMatrix features, FeatureMatrix queries, int query, Span<int> result)
     {
-        int k = result.Length;
-        var bestDistance = new double[k];
+        var bestDistance = new double[result.Length];
         Array.Fill(bestDistance, double.PositiveInfinity);
         result.Fill(int.MaxValue);
-        for (int j = 0; j < features.Rows; j++)
-        {
-            double distance = queries.SquaredDistance(query, features, j);
-            if (distance >= bestDistance[k - 1]) continue; // equal: j is the higher index
-            int position = k - 1;
-            while (position > 0 && bestDistance[position - 1] > distance)
-            {
-                bestDistance[position] = bestDistance[position - 1];
-                result[position] = result[position - 1];
-                position--;
-            }
-            bestDistance[position] = distance;
-            result[position] = j;
-        }
+        for (int j = 0; j < features.Rows; j++) NearestList.Insert(queries.SquaredDistance(query, features, j), j, bestDistance, result);
     }
 }
