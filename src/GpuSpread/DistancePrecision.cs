@@ -74,11 +74,7 @@ internal static class DistancePrecision
     {
         int largest = scales.Largest;
         if (largest < 0) return null;
-        double limit = LargestValue(precision) / 16;
-        double largestScale = scales.Squared[largest];
-        bool rbfExponent = options.Kernel == AffinityKernel.Rbf;
-        if (!(largestScale <= limit) || (rbfExponent && !(4 * options.Gamma * largestScale <= limit)))
-            return new Problem(ProblemKind.Range, largest, -1);
+        if (!InRange(scales.Squared[largest], options, precision)) return new Problem(ProblemKind.Range, largest, -1);
         return options.Kernel == AffinityKernel.Rbf ? CheckRbfPairs(features, scales, options, ErrorPerScale(precision, scales.Dims)) : null;
     }
 
@@ -124,12 +120,29 @@ internal static class DistancePrecision
                     double bound = 0;
                     foreach (var distances in pivots.Value)
                         bound = Math.Max(bound, Math.Abs(distances[i] - distances[j]));
-                    if (bound * bound * (1 - 1e-9) - error <= cutDistance) return new Problem(ProblemKind.Pair, i, j);
+                    if (!ProvesCut(bound, error, cutDistance)) return new Problem(ProblemKind.Pair, i, j);
                 }
             }
         }
         return null;
     }
+
+    /// <summary>
+    /// Whether a row at squared distance <paramref name="scale"/> from the centre is within T's range, with room to
+    /// spare: its squared norm, and for rbf <c>gamma r</c>.
+    /// </summary>
+    private static bool InRange(double scale, DiffusionOptions options, Precision precision)
+    {
+        double limit = LargestValue(precision) / 16;
+        return scale <= limit && (options.Kernel != AffinityKernel.Rbf || 4 * options.Gamma * scale <= limit);
+    }
+
+    /// <summary>
+    /// Whether a pair at least <paramref name="bound"/> apart (a lower bound on the distance, from the triangle
+    /// inequality) is beyond the cut in its true and its computed squared distance, the latter off by at most
+    /// <paramref name="error"/>.
+    /// </summary>
+    private static bool ProvesCut(double bound, double error, double cutDistance) => bound * bound * (1 - 1e-9) - error > cutDistance;
 
     private const int Pivots = 4;
 
@@ -160,7 +173,6 @@ internal static class DistancePrecision
     {
         var scales = training.Scales;
         var precision = options.Precision;
-        double limit = LargestValue(precision) / 16;
         bool rbf = options.Kernel == AffinityKernel.Rbf;
         double errorPerScale = ErrorPerScale(precision, training.Cols);
         double preciseLimit = ExponentTolerance / (options.Gamma * errorPerScale);
@@ -172,7 +184,7 @@ internal static class DistancePrecision
         {
             double scale = queries.SquaredDistanceTo(q, scales.Centre);
             string name = OptionNames.Precision[precision];
-            if (!(scale <= limit) || (rbf && !(4 * options.Gamma * scale <= limit)))
+            if (!InRange(scale, options, precision))
                 throw Refuse(q, $"too far from the training data for {name} distances");
             if (!rbf || scale + largest <= preciseLimit) continue;
             double radius = Math.Sqrt(scale);
@@ -181,9 +193,9 @@ internal static class DistancePrecision
                 if (scale + s[j] <= preciseLimit) continue;
                 double error = errorPerScale * (scale + s[j]);
                 double bound = Math.Abs(radius - scales.Radius[j]);
-                for (int p = 0; p < Pivots && bound * bound - error <= cutDistance; p++)
+                for (int p = 0; p < Pivots && !ProvesCut(bound, error, cutDistance); p++)
                     bound = Math.Max(bound, Math.Abs(Math.Sqrt(queries.SquaredDistance(q, training, pivots.Value.Rows[p])) - pivots.Value.Distances[p][j]));
-                if (bound * bound * (1 - 1e-9) - error <= cutDistance)
+                if (!ProvesCut(bound, error, cutDistance))
                     throw Refuse(q, $"far from the bulk of the training data but near training row {j + 1}: their rbf weight in {name} could be "
                                     + $"off by more than {ExponentTolerance.ToString(CultureInfo.InvariantCulture)} in the exponent gamma r");
             }
