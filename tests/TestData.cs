@@ -100,6 +100,15 @@ public static class TestData
         return engine.Diffuse(graph, labels, classes, options);
     }
 
+    /// <summary>Rows [first, first + count) of <paramref name="x"/>.</summary>
+    public static double[,] Slice(double[,] x, int first, int count)
+    {
+        var result = new double[count, x.GetLength(1)];
+        for (int i = 0; i < count; i++)
+            for (int f = 0; f < x.GetLength(1); f++) result[i, f] = x[first + i, f];
+        return result;
+    }
+
     /// <summary>Largest absolute difference between an engine's n x c result and a reference.</summary>
     public static double MaxDifference(double[] actual, double[,] expected)
     {

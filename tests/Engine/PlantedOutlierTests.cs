@@ -153,8 +153,8 @@ public class PlantedOutlierTests(ITestOutputHelper output)
     {
         using var engine = TestData.CreateEngine(engineName);
         var (all, truth) = TestData.Blobs(21, 58, 5, 3);
-        var x = Slice(all, 0, 51);
-        var xNew = Slice(all, 51, 7);
+        var x = TestData.Slice(all, 0, 51);
+        var xNew = TestData.Slice(all, 51, 7);
         xNew[2, 4] = 1e8;
         xNew[5, 0] = -3e15;
         var labels = TestData.PartialLabels(21, truth[..51], 3, 0.2);
@@ -179,14 +179,6 @@ public class PlantedOutlierTests(ITestOutputHelper output)
                 xNew[3, 1] = 0;
             }
         }
-    }
-
-    private static double[,] Slice(double[,] x, int first, int rows)
-    {
-        var result = new double[rows, x.GetLength(1)];
-        for (int i = 0; i < rows; i++)
-            for (int f = 0; f < x.GetLength(1); f++) result[i, f] = x[first + i, f];
-        return result;
     }
 
     private static (LabelDiffusion Estimator, double[] Distributions) FitEstimator(IDiffusionEngine engine, double[,] x, int[] labels, DiffusionOptions options)

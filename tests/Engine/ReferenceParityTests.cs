@@ -54,8 +54,8 @@ public class ReferenceParityTests(ITestOutputHelper output)
         var random = new Random(seed + 1);
         int n = 41 + 2 * random.Next(20), d = 3 + 2 * random.Next(3), classes = 3;
         var (all, truth) = TestData.Blobs(seed, n + 9, d, classes);
-        var x = Slice(all, 0, n);
-        var xNew = Slice(all, n, 9);
+        var x = TestData.Slice(all, 0, n);
+        var xNew = TestData.Slice(all, n, 9);
         var labels = TestData.PartialLabels(seed, truth[..n], classes, 0.2);
         var options = (model == DiffusionModel.Spreading ? DiffusionOptions.Spreading() : DiffusionOptions.Propagation()) with
         {
@@ -75,13 +75,5 @@ public class ReferenceParityTests(ITestOutputHelper output)
         double tolerance = precision == Precision.Float64 ? 1e-9 : 2e-5;
         double difference = TestData.MaxDifference(actual, expected);
         Assert.True(difference < tolerance, $"seed {seed}: max difference {difference:E3} exceeds {tolerance:E1}");
-    }
-
-    private static double[,] Slice(double[,] x, int first, int count)
-    {
-        var result = new double[count, x.GetLength(1)];
-        for (int i = 0; i < count; i++)
-            for (int f = 0; f < x.GetLength(1); f++) result[i, f] = x[first + i, f];
-        return result;
     }
 }
