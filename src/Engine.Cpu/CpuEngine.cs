@@ -119,6 +119,7 @@ internal sealed class CpuGraph(DiffusionOptions options, GraphInputKind input, I
     private DiffusionResult Solve(ReadOnlySpan<int> classIndex, int classes, DiffusionOptions options,
         IProgress<StageProgress>? progress, CancellationToken cancellation, ReadOnlySpan<double> start) => options.Solver switch
         {
+            _ when options.Model == DiffusionModel.Poisson => PoissonLoop.Run(op, classIndex, classes, options, progress, cancellation),
             Solver.ConjugateGradient => ConjugateGradient.Run(op, classIndex, classes, options, progress, cancellation),
             _ => FixedPointLoop.Run(op, classIndex, classes, options, progress, cancellation, start),
         };

@@ -34,7 +34,7 @@ internal static class FeatureGraphs<T> where T : unmanaged, IFloatingPointIeee75
         progress?.Report(new StageProgress("degrees", 0, 1, double.NaN));
         try
         {
-            var rbf = new RbfOperator<T>(pass, cache, options.Model, cancellation);
+            var rbf = new RbfOperator<T>(pass, cache, PoissonLearning.OperatorModel(options.Model), cancellation);
             progress?.Report(new StageProgress("degrees", 1, 1, double.NaN));
             return new CpuGraph(options, GraphInputKind.Features, rbf, order, new RbfPredictor<T>(pass, centre, order, features.Cols), null, cache);
         }

@@ -16,17 +16,20 @@ internal sealed class CsrOperator : IDiffusionOperator
     private readonly DiffusionModel _model;
     private readonly double[] _halfLogInverseDegree;
 
+    /// <param name="model">The model; Poisson learning gets spreading's S of the symmetric part of <paramref name="matrix"/>.</param>
     public CsrOperator(LogCsr matrix, DiffusionModel model)
     {
-        Matrix = matrix;
-        _model = model;
+        Matrix = model == DiffusionModel.Poisson ? matrix.SymmetricPart() : matrix;
+        _model = PoissonLearning.OperatorModel(model);
         Rows = matrix.Rows;
-        _halfLogInverseDegree = matrix.HalfLogInverseDegrees(model);
+        _halfLogInverseDegree = Matrix.HalfLogInverseDegrees(_model);
     }
 
     public LogCsr Matrix { get; }
     public int Rows { get; }
     public int PaddedRows => Rows;
+
+    public double HalfLogDegree(int row) => -_halfLogInverseDegree[row];
 
     public void Apply(double[] logScale, double[] g, int width, double[] outLog, double[] outSum, CancellationToken cancellation)
     {
@@ -96,6 +99,9 @@ internal sealed class CombinedOperator : IDiffusionOperator
 
     public int Rows => _first.Rows;
     public int PaddedRows => _first.PaddedRows;
+
+    /// <summary>A mix of two operators has no one degree (Poisson learning, which needs it, is refused a mix of operators).</summary>
+    public double HalfLogDegree(int row) => throw new NotSupportedException("a mix of two operators has no one degree per row");
 
     /// <summary>log of each row sum of W, by applying the operator to F = 1 (one column).</summary>
     private static double[] LogRowSums(IDiffusionOperator op, CancellationToken cancellation)

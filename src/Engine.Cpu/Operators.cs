@@ -17,6 +17,9 @@ internal interface IDiffusionOperator
     int PaddedRows { get; }
 
     void Apply(double[] logScale, double[] g, int width, double[] outLog, double[] outSum, CancellationToken cancellation);
+
+    /// <summary><c>log(d_i) / 2</c> for spreading's (and Poisson learning's) S: d_i the degree without the diagonal, a zero degree counting as 1.</summary>
+    double HalfLogDegree(int row);
 }
 
 /// <summary>
@@ -52,6 +55,9 @@ internal sealed class RbfOperator<T> : IDiffusionOperator where T : unmanaged, I
 
     public int Rows => _rows.Rows;
     public int PaddedRows => _rows.PaddedRows;
+
+    /// <summary>log(D_i)/2 = h_i/2 + log(Dt_i)/2 (the degree pass's shift and shifted sum); only after the degree pass.</summary>
+    public double HalfLogDegree(int row) => double.CreateTruncating(_halfMaxima[row]) + _halfLogShiftedDegree[row];
 
     /// <summary>The fraction of tile work the last pass skipped by its distance bounds.</summary>
     public double LastPassSkippedFraction => _pass.LastPassSkippedFraction;

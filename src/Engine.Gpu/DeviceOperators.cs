@@ -16,6 +16,9 @@ internal interface IDeviceOperator : IDisposable
 
     void Apply(ArrayView<double> logScale, ArrayView<double> g, ArrayView<double> outLog, ArrayView<double> outSum, int classes,
         CancellationToken cancellation);
+
+    /// <summary><c>log(d_i) / 2</c> per row for spreading's (and Poisson learning's) S: the degree without the diagonal, a zero degree counting as 1.</summary>
+    double[] HalfLogDegrees();
 }
 
 /// <summary>A device buffer kept between applications and reallocated when a different length is needed.</summary>
@@ -49,13 +52,18 @@ internal sealed class SparseDeviceOperator : IDeviceOperator
     private readonly DeviceBuffer<int> _columns;
     private readonly DeviceBuffer<double> _logWeights;
     private readonly DeviceBuffer<double> _halfLogInverse;
+    private readonly double[] _hostHalfLogInverse;
     private readonly bool _spreading;
 
+    /// <param name="model">The model; Poisson learning gets spreading's S of the symmetric part of <paramref name="matrix"/>.</param>
     public SparseDeviceOperator(GpuEngine engine, LogCsr matrix, DiffusionModel model)
     {
         _engine = engine;
         Rows = matrix.Rows;
+        if (model == DiffusionModel.Poisson) matrix = matrix.SymmetricPart();
+        model = PoissonLearning.OperatorModel(model);
         _spreading = model == DiffusionModel.Spreading;
+        _hostHalfLogInverse = matrix.HalfLogInverseDegrees(model);
         var memory = engine.Memory;
         var buffers = new List<IDisposable>();
         try
@@ -64,7 +72,7 @@ internal sealed class SparseDeviceOperator : IDeviceOperator
             // Empty buffers are not allowed: a graph without entries keeps one unused slot.
             _columns = Keep(memory.Upload(matrix.Entries == 0 ? [0] : matrix.Columns, "the graph's columns"));
             _logWeights = Keep(memory.Upload(matrix.Entries == 0 ? [0.0] : matrix.LogWeights, "the graph's log-weights"));
-            _halfLogInverse = Keep(memory.Upload(Rows == 0 ? [0.0] : matrix.HalfLogInverseDegrees(model), "the graph's degree terms"));
+            _halfLogInverse = Keep(memory.Upload(Rows == 0 ? [0.0] : _hostHalfLogInverse, "the graph's degree terms"));
         }
         catch
         {
@@ -80,6 +88,8 @@ internal sealed class SparseDeviceOperator : IDeviceOperator
     }
 
     public int Rows { get; }
+
+    public double[] HalfLogDegrees() => Array.ConvertAll(_hostHalfLogInverse, term => -term);
 
     public void Apply(ArrayView<double> logScale, ArrayView<double> g, ArrayView<double> outLog, ArrayView<double> outSum, int classes,
         CancellationToken cancellation)
@@ -140,6 +150,9 @@ internal sealed class CombinedDeviceOperator : IDeviceOperator
     }
 
     public int Rows => _first.Rows;
+
+    /// <summary>A mix of two operators has no one degree (Poisson learning, which needs it, is refused a mix of operators).</summary>
+    public double[] HalfLogDegrees() => throw new NotSupportedException("a mix of two operators has no one degree per row");
 
     /// <summary>log of each row sum of W, by applying the operator to F = 1 (one column).</summary>
     private DeviceBuffer<double> LogRowSums(IDeviceOperator op, CancellationToken cancellation)

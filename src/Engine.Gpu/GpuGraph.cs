@@ -26,6 +26,8 @@ internal sealed class GpuGraph(GpuEngine engine, DiffusionOptions options, Graph
     {
         try
         {
+            if (options.Model == DiffusionModel.Poisson)
+                return Poisson(classIndex.ToArray(), classes, options, progress, cancellation);
             if (options.Solver == Solver.ConjugateGradient)
                 return DeviceConjugateGradient.Run(engine, op, classIndex, classes, options, progress, cancellation);
             var (initialLog, initialG) = InitialState(classIndex, classes, start);
@@ -151,6 +153,68 @@ internal sealed class GpuGraph(GpuEngine engine, DiffusionOptions options, Graph
         using var result = Memory.Allocate<double>((long)n * classes, "the distributions");
         state.Normalise(n, current.G.View, result.View, classes);
         return new DiffusionResult(result.Download((long)n * classes), n, classes, iterations, converged);
+    }
+
+    /// <summary>Poisson learning's loop (the CPU engine's PoissonLoop.Run), z and the walk on the device, one scalar read back per iteration.</summary>
+    private DiffusionResult Poisson(int[] labels, int classes, DiffusionOptions options, IProgress<StageProgress>? progress,
+        CancellationToken cancellation)
+    {
+        int n = Rows;
+        int width = classes + 1;
+        double[] mean = PoissonLearning.MeanLabel(labels, classes);
+        int labeled = labels.Count(label => label >= 0);
+        double[] halfLogDegree = op.HalfLogDegrees();
+        var log = new double[n];
+        var g = new double[(long)n * width];
+        Array.Fill(log, double.NegativeInfinity);
+        for (int i = 0; i < n; i++)
+            if (labels[i] >= 0)
+            {
+                log[i] = -Math.Log(labeled) - halfLogDegree[i];
+                g[(long)i * width + classes] = 1;
+            }
+
+        var state = engine.State;
+        using var first = new State(Memory, n, width);
+        using var second = new State(Memory, n, width);
+        using var labelBuffer = Memory.Upload(labels, "the labels");
+        using var degreeBuffer = Memory.Upload(halfLogDegree, "the log degrees");
+        using var meanBuffer = Memory.Upload(mean, "the mean label");
+        int groups = (n + engine.ReductionThreads - 1) / engine.ReductionThreads;
+        using var partials = Memory.Allocate<double>(groups, "the walk's partial deviations");
+        using var deviationBuffer = Memory.Allocate<double>(1, "the walk's deviation");
+        first.Log.View.SubView(0, n).CopyFromCPU(log);
+        first.G.View.SubView(0, (long)n * width).CopyFromCPU(g);
+        state.FillDouble(n, second.Log.View, double.NegativeInfinity);
+        second.G.View.MemSetToZero();
+
+        var args = new PoissonArgs { Rows = n, Classes = classes, LogTotalDegree = PoissonLearning.LogSumOfDegrees(halfLogDegree) };
+        var reduce = new KernelConfig(groups, engine.ReductionThreads, SharedMemoryConfig.RequestDynamic<double>(engine.ReductionThreads));
+        var single = new KernelConfig(1, engine.ReductionThreads, SharedMemoryConfig.RequestDynamic<double>(engine.ReductionThreads));
+        var current = first;
+        var next = second;
+        double threshold = 1.0 / n;
+        double deviation = double.PositiveInfinity;
+        int iterations = 0;
+        while ((iterations < PoissonLearning.MinIterations || deviation > threshold) && iterations < options.MaxIter)
+        {
+            progress?.Report(new StageProgress("iterate", iterations, options.MaxIter, deviation));
+            cancellation.ThrowIfCancellationRequested();
+            op.Apply(current.Log.View, current.G.View, next.Log.View, next.G.View, width, cancellation);
+            state.PoissonUpdate(reduce, next.Log.View, next.G.View, labelBuffer.View, degreeBuffer.View, meanBuffer.View, partials.View, args);
+            state.MaxPartials(single, partials.View, deviationBuffer.View, groups);
+            deviationBuffer.View.SubView(0, 1).CopyToCPU(ref deviation, 1);
+            (current, next) = (next, current);
+            iterations++;
+        }
+        bool converged = iterations >= PoissonLearning.MinIterations && deviation <= threshold;
+        if (!converged) progress?.Report(new StageProgress("iterate", options.MaxIter, options.MaxIter, deviation));
+
+        var scores = current.G.Download((long)n * width);
+        var distributions = new double[(long)n * classes];
+        for (int i = 0; i < n; i++)
+            PoissonLearning.Distribution(scores.AsSpan(i * width, classes), distributions.AsSpan(i * classes, classes));
+        return new DiffusionResult(distributions, n, classes, iterations, converged);
     }
 
     public double[] PredictProba(DiffusionResult fitted, FeatureMatrix newFeatures, CancellationToken cancellation)

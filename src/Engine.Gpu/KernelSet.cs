@@ -35,6 +35,9 @@ internal sealed class StateKernels
         UpdateAndChange = accelerator.LoadStreamKernel<ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>,
             ArrayView<int>, ArrayView<double>, UpdateArgs>(UpdateKernels.UpdateAndChange);
         SumPartials = accelerator.LoadStreamKernel<ArrayView<double>, ArrayView<double>, int>(UpdateKernels.SumPartials);
+        PoissonUpdate = accelerator.LoadStreamKernel<ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>,
+            ArrayView<double>, PoissonArgs>(UpdateKernels.PoissonUpdate);
+        MaxPartials = accelerator.LoadStreamKernel<ArrayView<double>, ArrayView<double>, int>(UpdateKernels.MaxPartials);
         Normalise = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, int>(NormaliseKernels.Normalise);
     }
 
@@ -58,6 +61,9 @@ internal sealed class StateKernels
     public Action<KernelConfig, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<int>,
         ArrayView<double>, UpdateArgs> UpdateAndChange { get; }
     public Action<KernelConfig, ArrayView<double>, ArrayView<double>, int> SumPartials { get; }
+    public Action<KernelConfig, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>, ArrayView<double>,
+        PoissonArgs> PoissonUpdate { get; }
+    public Action<KernelConfig, ArrayView<double>, ArrayView<double>, int> MaxPartials { get; }
     public Action<Index1D, ArrayView<double>, ArrayView<double>, int> Normalise { get; }
 
     /// <summary>The kernel methods this set loads (the PTX test checks that it compiles every one of them).</summary>
@@ -72,6 +78,7 @@ internal sealed class StateKernels
         Method(typeof(CgKernels), nameof(CgKernels.Step)), Method(typeof(CgKernels), nameof(CgKernels.Direction)),
         Method(typeof(CgKernels), nameof(CgKernels.Distributions)),
         Method(typeof(UpdateKernels), nameof(UpdateKernels.UpdateAndChange)), Method(typeof(UpdateKernels), nameof(UpdateKernels.SumPartials)),
+        Method(typeof(UpdateKernels), nameof(UpdateKernels.PoissonUpdate)), Method(typeof(UpdateKernels), nameof(UpdateKernels.MaxPartials)),
         Method(typeof(NormaliseKernels), nameof(NormaliseKernels.Normalise)),
     ];
 

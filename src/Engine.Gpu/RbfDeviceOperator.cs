@@ -32,7 +32,7 @@ internal sealed class RbfDeviceOperator<T, TReal> : IDeviceOperator where T : un
     public DeviceRows<T, TReal> Columns { get; }
 
     public int Rows => Columns.Rows;
-    private bool Spreading => _options.Model == DiffusionModel.Spreading;
+    private bool Spreading => PoissonLearning.OperatorModel(_options.Model) == DiffusionModel.Spreading;
     private GpuEngine Engine => Columns.Engine;
     private DeviceMemory Memory => Engine.Memory;
 
@@ -72,6 +72,16 @@ internal sealed class RbfDeviceOperator<T, TReal> : IDeviceOperator where T : un
         kernels.Degrees(n, maxima.View, sums.View, _halfMaxima.View, _halfLogDegree.View);
         Engine.Accelerator.Synchronize();
         progress?.Report(new StageProgress("degrees", 1, 1, double.NaN));
+    }
+
+    /// <summary>log(D_i)/2 = h_i/2 + log(Dt_i)/2 (the degree pass's shift and shifted sum), read back from the device.</summary>
+    public double[] HalfLogDegrees()
+    {
+        if (_halfMaxima is null || _halfLogDegree is null) throw new InvalidOperationException("the degrees exist only for spreading's operator");
+        var shifts = _halfMaxima.Download(Rows);
+        var result = _halfLogDegree.Download(Rows);
+        for (int i = 0; i < result.Length; i++) result[i] += TReal.ToDouble(shifts[i]);
+        return result;
     }
 
     /// <summary>(Op F): column offsets and G in T, the pass, then the rows' log-scales.</summary>

@@ -117,6 +117,8 @@ internal static class DiffusionArguments
             throw new ArgumentException($"the graph was built for {graph.Options.Model} and cannot run {options.Model}", nameof(options));
         GraphInput.Validate(graph.Input, graph.Rows, options);
         if (start.IsEmpty) return;
+        if (options.Model == DiffusionModel.Poisson)
+            throw new ArgumentException("Poisson learning starts from zero (its stopping rule counts iterations from there): a warm start is not allowed", nameof(start));
         if (start.Length != (long)graph.Rows * classes)
             throw new ArgumentException($"the warm start must hold {graph.Rows} x {classes} values, got {start.Length}", nameof(start));
         foreach (double value in start)

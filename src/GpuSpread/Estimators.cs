@@ -49,6 +49,9 @@ public class LabelDiffusion : IDisposable
     public KnnSelfLoops KnnSelfLoops { get => _options.KnnSelfLoops; init => _options = _options with { KnnSelfLoops = value }; }
     public KnnWeights KnnWeights { get => _options.KnnWeights; init => _options = _options with { KnnWeights = value }; }
 
+    /// <summary>Poisson learning's class-mass correction (null: none; see <see cref="DiffusionOptions.ClassPriors"/>).</summary>
+    public ClassPriors? ClassPriors { get => _options.ClassPriors; init => _options = _options with { ClassPriors = value }; }
+
     /// <summary>The knn kernel's search: exact, approximate (NN-descent, where the engine has it) or auto (by the number of rows).</summary>
     public KnnSearchMethod KnnSearch { get => _options.KnnSearch; init => _options = _options with { KnnSearch = value }; }
 
@@ -134,6 +137,8 @@ public class LabelDiffusion : IDisposable
         _result = null;
         var clock = Stopwatch.StartNew();
         var result = _engine.Diffuse(_graph!, classIndex, classes.Length, _fitOptions!, progress, cancellation, start);
+        if (_fitOptions!.ClassPriors is { } priors)
+            PoissonLearning.CorrectClassMass(result.Distributions, classes.Length, classIndex, priors.For(classes));
         DiffuseSeconds = clock.Elapsed.TotalSeconds;
         Classes = classes;
         ClassIndex = classIndex;
@@ -179,3 +184,6 @@ public sealed class LabelSpreading(IDiffusionEngine engine) : LabelDiffusion(eng
 
 /// <summary>scikit-learn's LabelPropagation: <c>F &lt;- T F</c>, rows renormalised, labeled rows reset.</summary>
 public sealed class LabelPropagation(IDiffusionEngine engine) : LabelDiffusion(engine, DiffusionOptions.Propagation());
+
+/// <summary>Poisson learning (<see cref="GpuSpread.PoissonLearning"/>), for very few labels, with GraphLearning's defaults.</summary>
+public sealed class PoissonLearner(IDiffusionEngine engine) : LabelDiffusion(engine, DiffusionOptions.Poisson());

@@ -84,6 +84,9 @@ public sealed class GraphInput
         ArgumentNullException.ThrowIfNull(options);
         Validate(Kind, Rows, options);
         if (Kind == GraphInputKind.FeaturesAndGraph) Combination.Validate(options.Kernel);
+        if (Kind == GraphInputKind.FeaturesAndGraph && options.Model == DiffusionModel.Poisson && Combination.Mode != CombinationMode.Weights)
+            throw new InvalidParameterException("combine", OptionNames.Combine[Combination.Mode],
+                $"'{OptionNames.Combine[CombinationMode.Weights]}' with model 'poisson' (Poisson learning solves on one weight matrix, not a mix of two operators)");
     }
 
     /// <summary>The checks of <see cref="Validate(DiffusionOptions)"/> that a built graph still knows (its input's kind and rows).</summary>

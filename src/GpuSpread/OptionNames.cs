@@ -60,7 +60,8 @@ public sealed class NameTable<T> where T : struct, Enum
 /// <summary>The name tables of the options' enums.</summary>
 public static class OptionNames
 {
-    public static NameTable<DiffusionModel> Model { get; } = new((DiffusionModel.Spreading, "spreading"), (DiffusionModel.Propagation, "propagation"));
+    public static NameTable<DiffusionModel> Model { get; } = new((DiffusionModel.Spreading, "spreading"), (DiffusionModel.Propagation, "propagation"),
+        (DiffusionModel.Poisson, "poisson"));
     public static NameTable<AffinityKernel> Kernel { get; } = new((AffinityKernel.Rbf, "rbf"), (AffinityKernel.Knn, "knn"));
     public static NameTable<Precision> Precision { get; } = new((GpuSpread.Precision.Float32, "float32"), (GpuSpread.Precision.Float64, "float64"));
     public static NameTable<Solver> Solver { get; } = new((GpuSpread.Solver.FixedPoint, "fixed-point"), (GpuSpread.Solver.ConjugateGradient, "cg"));

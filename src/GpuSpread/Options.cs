@@ -2,8 +2,23 @@ using System.Globalization;
 
 namespace GpuSpread;
 
-/// <summary>Which fixed-point iteration is run: scikit-learn's LabelSpreading or LabelPropagation.</summary>
-public enum DiffusionModel { Spreading, Propagation }
+/// <summary>Which model is fitted: scikit-learn's LabelSpreading or LabelPropagation, or Poisson learning.</summary>
+public enum DiffusionModel
+{
+    /// <summary>scikit-learn's LabelSpreading: <c>F &lt;- alpha S F + (1 - alpha) Y0</c>.</summary>
+    Spreading,
+
+    /// <summary>scikit-learn's LabelPropagation: <c>F &lt;- T F</c>, labeled rows reset.</summary>
+    Propagation,
+
+    /// <summary>
+    /// Poisson learning (Calder, Cook, Thorpe and Slepcev, ICML 2020): the graph Poisson equation <c>L u = b</c> with
+    /// sources <c>e_y - mean(e_y)</c> at the labeled rows, on the symmetric part of W without its diagonal, by the paper's
+    /// iteration <c>u &lt;- u + D^-1 (b - L u)</c> and GraphLearning's stopping rule (<see cref="PoissonLearning"/>).
+    /// For very few labels, where spreading's scores flatten out.
+    /// </summary>
+    Poisson,
+}
 
 /// <summary>How the affinity graph is built from the features.</summary>
 public enum AffinityKernel { Rbf, Knn }
@@ -79,6 +94,12 @@ public sealed record DiffusionOptions
     /// <summary>True when the knn graph is scikit-learn's (directed, the point itself included, connectivity).</summary>
     public bool HasScikitLearnKnnGraph => KnnGraph == KnnGraphKind.Directed && KnnSelfLoops == KnnSelfLoops.Include && KnnWeights == KnnWeights.Connectivity;
 
+    /// <summary>
+    /// Poisson learning's class-mass correction (null: none): each class's scores are weighted by its prior over its share
+    /// of the labels, so that a class that is rarer among the labels than in the data is not predicted too seldom.
+    /// </summary>
+    public ClassPriors? ClassPriors { get; init; }
+
     /// <summary>Tile sizes forced for tests (null: chosen by the engine).</summary>
     public int? RowTile { get; init; }
     public int? ColumnTile { get; init; }
@@ -88,6 +109,17 @@ public sealed record DiffusionOptions
 
     /// <summary>scikit-learn's LabelPropagation defaults.</summary>
     public static DiffusionOptions Propagation() => new() { Model = DiffusionModel.Propagation, MaxIter = 1000 };
+
+    /// <summary>Poisson learning's defaults: GraphLearning's max_iter 1000 (its stopping rule usually ends the loop far sooner).</summary>
+    public static DiffusionOptions Poisson() => new() { Model = DiffusionModel.Poisson, MaxIter = 1000 };
+
+    /// <summary>The defaults of <paramref name="model"/>: scikit-learn's, or GraphLearning's for Poisson learning.</summary>
+    public static DiffusionOptions Defaults(DiffusionModel model) => model switch
+    {
+        DiffusionModel.Spreading => Spreading(),
+        DiffusionModel.Propagation => Propagation(),
+        _ => Poisson(),
+    };
 
     /// <summary>
     /// Checks every parameter against what is allowed for <paramref name="nSamples"/> rows; the kernel's parameters only
@@ -111,6 +143,11 @@ public sealed record DiffusionOptions
         if (!(Tol >= 0 && double.IsFinite(Tol))) throw new InvalidParameterException("tol", Tol, "a float in the range [0, inf)");
         if (MemoryLimitBytes is { } limit && limit < MinimumMemoryLimitBytes)
             throw new InvalidParameterException("memory_limit", limit, $"at least {MinimumMemoryLimitBytes} bytes (64 MiB)");
+        if (Model == DiffusionModel.Poisson && Solver == Solver.ConjugateGradient)
+            throw new InvalidParameterException("solver", OptionNames.Solver[Solver.ConjugateGradient],
+                $"'{OptionNames.Solver[Solver.FixedPoint]}' with model 'poisson' (Poisson learning runs the paper's iteration)");
+        if (ClassPriors is not null && Model != DiffusionModel.Poisson)
+            throw new InvalidParameterException("class_priors", ClassPriors.ToString(), "None unless model is 'poisson' (the class-mass correction is Poisson learning's)");
         if (RowTile is { } rowTile && rowTile < 1) throw new InvalidParameterException("row_tile", rowTile, "an int in the range [1, inf)");
         if (ColumnTile is { } columnTile && columnTile < 1) throw new InvalidParameterException("column_tile", columnTile, "an int in the range [1, inf)");
     }

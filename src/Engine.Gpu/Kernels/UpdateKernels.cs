@@ -32,6 +32,18 @@ internal struct UpdateArgs
     public double SmallestLog;
 }
 
+/// <summary>The scalar arguments of <see cref="UpdateKernels.PoissonUpdate"/>.</summary>
+internal struct PoissonArgs
+{
+    public int Rows;
+
+    /// <summary>Class columns; the random walk's column follows them (rows of Classes + 1 values).</summary>
+    public int Classes;
+
+    /// <summary>log of the sum of all degrees: the walk's stationary distribution is d_i / sum(d).</summary>
+    public double LogTotalDegree;
+}
+
 /// <summary>
 /// scikit-learn's updates on F held as (float64 log-scale, float64 row) per row, fused with the L1 change
 /// <c>sum |F - F_prev|</c> that decides convergence. The change is reduced deterministically: each group sums
@@ -63,6 +75,92 @@ internal static class UpdateKernels
         }
         double total = GroupSum(scratch, change);
         if (Group.IdxX == 0 && Grid.IdxX < partials.Length) partials[Grid.IdxX] = total;
+    }
+
+    /// <summary>
+    /// Poisson learning's update of row i (the CPU engine's PoissonLoop.AddSource): on entry the operator's output (S z)_i,
+    /// on exit <c>z_i = (S z)_i + D_i^-1/2 (e_label - mean)</c> for a labeled row, every row scaled to its largest
+    /// magnitude; writes the group's largest <c>|v_i - d_i / sum(d)|</c> of the walk's column (<c>v = D^1/2 y</c>).
+    /// </summary>
+    [Kernel(grouped: true)]
+    public static void PoissonUpdate(
+        ArrayView<double> logScale,       // l_i: on entry the operator's output, on exit the updated z
+        ArrayView<double> g,              // G rows, Classes + 1 values per row (the walk last)
+        ArrayView<int> labels,            // class index per row, -1 unlabeled
+        ArrayView<double> halfLogDegree,  // log(d_i) / 2
+        ArrayView<double> mean,           // the mean one-hot label, one value per class
+        ArrayView<double> partials,       // out: one largest deviation per group
+        PoissonArgs args)                 // sizes and the total degree
+    {
+        var scratch = SharedMemory.GetDynamic<double>();
+        int i = Grid.GlobalIndex.X;
+        int width = args.Classes + 1;
+        double deviation = 0;
+        if (i < args.Rows && (long)(i + 1) * width <= g.Length && i < labels.Length && i < halfLogDegree.Length)
+        {
+            long start = (long)i * width;
+            double largest = 0;
+            for (int c = 0; c < width; c++)
+            {
+                double magnitude = g[start + c] < 0 ? -g[start + c] : g[start + c];
+                largest = magnitude > largest ? magnitude : largest;
+            }
+            double log = logScale[i];
+            double diffused = log == double.NegativeInfinity || largest == 0 ? double.NegativeInfinity : log + DeviceMath.Log(largest);
+            int label = labels[i];
+            if (label < 0 || label >= args.Classes)
+            {
+                double inverse = diffused == double.NegativeInfinity ? 0 : 1 / largest;
+                for (int c = 0; c < width; c++) g[start + c] = DeviceMath.Multiply(g[start + c], inverse);
+                log = diffused;
+            }
+            else
+            {
+                double sigma = -halfLogDegree[i];
+                double scale = diffused > sigma ? diffused : sigma;
+                double diffusedWeight = diffused == double.NegativeInfinity ? 0 : DeviceMath.Exp(diffused - scale) / largest;
+                double sourceWeight = DeviceMath.Exp(sigma - scale);
+                for (int c = 0; c < width; c++) g[start + c] = DeviceMath.Multiply(g[start + c], diffusedWeight);
+                for (int c = 0; c < args.Classes && c < mean.Length; c++)
+                    g[start + c] += DeviceMath.Multiply(sourceWeight, (c == label ? 1.0 : 0.0) - mean[c]);
+                log = scale;
+            }
+            logScale[i] = log;
+            double v = log == double.NegativeInfinity ? 0 : DeviceMath.Multiply(DeviceMath.Exp(log + halfLogDegree[i]), g[start + args.Classes]);
+            double difference = v - DeviceMath.Exp(2 * halfLogDegree[i] - args.LogTotalDegree);
+            deviation = difference < 0 ? -difference : difference;
+        }
+        double group = GroupMax(scratch, deviation);
+        if (Group.IdxX == 0 && Grid.IdxX < partials.Length) partials[Grid.IdxX] = group;
+    }
+
+    /// <summary>One group takes the largest of the partial maxima into result[0].</summary>
+    [Kernel(grouped: true)]
+    public static void MaxPartials(
+        ArrayView<double> partials, // the groups' partial maxima (non-negative)
+        ArrayView<double> result,   // out: result[0], the largest
+        int count)                  // partials to compare
+    {
+        var scratch = SharedMemory.GetDynamic<double>();
+        double largest = 0;
+        for (int p = Group.IdxX; p < count && p < partials.Length; p += Group.DimX) largest = partials[p] > largest ? partials[p] : largest;
+        double total = GroupMax(scratch, largest);
+        if (Group.IdxX == 0 && result.Length > 0) result[0] = total;
+    }
+
+    /// <summary>The largest value over the group (the group size is a power of two).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double GroupMax(ArrayView<double> scratch, double value)
+    {
+        int t = Group.IdxX;
+        scratch[t] = value;
+        Group.Barrier();
+        for (int half = Group.DimX / 2; half > 0; half /= 2)
+        {
+            if (t < half && scratch[t + half] > scratch[t]) scratch[t] = scratch[t + half];
+            Group.Barrier();
+        }
+        return scratch[0];
     }
 
     /// <summary>One group adds the partial sums (each thread a strided run, then the tree) into result[0].</summary>

@@ -102,6 +102,20 @@ internal sealed record LogCsr(int Rows, int[] RowStart, int[] Columns, double[] 
         return FromTriples(features.Rows, triples, LogAdd);
     }
 
+    /// <summary>The symmetric part <c>(W + W^T) / 2</c>: the graph Poisson learning solves on (a symmetric W is its own).</summary>
+    public LogCsr SymmetricPart()
+    {
+        var triples = new List<(int, int, double)>(2 * Entries);
+        for (int i = 0; i < Rows; i++)
+            for (int e = RowStart[i]; e < RowStart[i + 1]; e++)
+            {
+                double half = LogWeights[e] - Math.Log(2);
+                triples.Add((i, Columns[e], half));
+                triples.Add((Columns[e], i, half));
+            }
+        return FromTriples(Rows, triples, LogAdd);
+    }
+
     /// <summary>log(exp(a) + exp(b)) without overflow or underflow.</summary>
     public static double LogAdd(double a, double b)
     {
