@@ -144,6 +144,7 @@ public sealed record ActiveSession(FeatureMatrix Features, long[] Labels, long[]
             fingerprint["knn_weights"] = OptionNames.KnnWeights[o.KnnWeights];
         }
         if (o.Solver != Solver.FixedPoint) fingerprint["solver"] = OptionNames.Solver[o.Solver];
+        if (o.ClassPriors is { } priors) fingerprint["class_priors"] = priors.ToString();
         if (Active.Strategy != PickStrategy.Entropy) fingerprint["strategy"] = WorkflowNames.Strategy[Active.Strategy];
         if (Active.Seed != 0) fingerprint["seed"] = Active.Seed.ToString(CultureInfo.InvariantCulture);
         return fingerprint;
@@ -174,6 +175,7 @@ public sealed record ActiveSession(FeatureMatrix Features, long[] Labels, long[]
             ["knn_weights"] = o.Kernel == AffinityKernel.Knn ? OptionNames.KnnWeights[o.KnnWeights] : null,
             ["solver"] = OptionNames.Solver[o.Solver],
             ["alpha"] = o.Model == DiffusionModel.Spreading ? o.Alpha : null,
+            ["class_priors"] = o.ClassPriors?.ToString(),
             ["max_iter"] = o.MaxIter,
             ["tol"] = o.Tol,
             ["precision"] = OptionNames.Precision[o.Precision],

@@ -32,6 +32,7 @@ public static class FitSummary
         json.WriteNumber("n_labeled", files.Labels.Count(l => l != LabelEncoding.Unlabeled));
         json.WriteString("model", OptionNames.Model[options.Model]);
         Number(json, "alpha", options.Model == DiffusionModel.Spreading ? options.Alpha : null);
+        Text(json, "class_priors", options.ClassPriors?.ToString());
         Text(json, "kernel", features ? OptionNames.Kernel[options.Kernel] : null);
         Number(json, "gamma", rbfWeights ? options.Gamma : null);
         Number(json, "n_neighbors", knn ? options.NNeighbors : null);

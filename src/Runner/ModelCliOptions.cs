@@ -10,7 +10,13 @@ namespace GpuSpread.Runner;
 /// </summary>
 public sealed class ModelCliOptions
 {
-    public Option<string> Model { get; } = Choice("--model", OptionNames.Model, "spreading (LabelSpreading) or propagation (LabelPropagation).");
+    public Option<string> Model { get; } = Choice("--model", OptionNames.Model,
+        "spreading (LabelSpreading), propagation (LabelPropagation) or poisson (Poisson learning, for very few labels).");
+
+    public Option<string?> ClassPriors { get; } = new("--class-priors")
+    {
+        Description = "poisson: the class-mass correction, 'uniform' or a file of 'label,weight' lines (default: none).",
+    };
 
     public Option<string> Kernel { get; } = Choice("--kernel", OptionNames.Kernel,
         "Affinity: rbf (dense, recomputed tile by tile) or knn (k-nearest-neighbour graph).");
@@ -35,7 +41,7 @@ public sealed class ModelCliOptions
 
     public Option<int?> MaxIter { get; } = new("--max-iter")
     {
-        Description = $"Iteration limit of a fit (default {DiffusionOptions.Spreading().MaxIter} for spreading, {DiffusionOptions.Propagation().MaxIter} for propagation).",
+        Description = $"Iteration limit of a fit (default {DiffusionOptions.Spreading().MaxIter} for spreading, {DiffusionOptions.Propagation().MaxIter} for propagation, {DiffusionOptions.Poisson().MaxIter} for poisson).",
     };
 
     public Option<double> Tol { get; } = new("--tol")
@@ -91,7 +97,7 @@ public sealed class ModelCliOptions
     {
         foreach (Option option in new Option[]
                  {
-                     Model, Kernel, Gamma, NNeighbors, Alpha, MaxIter, Tol, Solver, Precision, MemoryLimit, NoUnderflowCut,
+                     Model, ClassPriors, Kernel, Gamma, NNeighbors, Alpha, MaxIter, Tol, Solver, Precision, MemoryLimit, NoUnderflowCut,
                      KnnGraph, KnnSelfLoops, KnnWeights, KnnSearch, Engine,
                  })
             command.Options.Add(option);
@@ -126,12 +132,12 @@ public sealed class ModelCliOptions
         if (Given(parsed, KnnSelfLoops) is { } self) options = options with { KnnSelfLoops = OptionNames.KnnSelfLoops.Parse(self, "knn_self_loops") };
         if (Given(parsed, KnnWeights) is { } weights) options = options with { KnnWeights = OptionNames.KnnWeights.Parse(weights, "knn_weights") };
         if (Given(parsed, KnnSearch) is { } search) options = options with { KnnSearch = OptionNames.KnnSearch.Parse(search, "knn_search") };
+        if (parsed.GetValue(ClassPriors) is { } priors) options = options with { ClassPriors = IO.ClassPriorsReader.Read(priors) };
         return options;
     }
 
-    /// <summary>scikit-learn's defaults for <paramref name="model"/>.</summary>
-    public static DiffusionOptions ScikitLearnDefaults(DiffusionModel model) =>
-        model == DiffusionModel.Spreading ? DiffusionOptions.Spreading() : DiffusionOptions.Propagation();
+    /// <summary>scikit-learn's defaults for <paramref name="model"/> (GraphLearning's for Poisson learning).</summary>
+    public static DiffusionOptions ScikitLearnDefaults(DiffusionModel model) => DiffusionOptions.Defaults(model);
 
     private static bool IsGiven(ParseResult parsed, Option option) => parsed.GetResult(option) is { Implicit: false };
 

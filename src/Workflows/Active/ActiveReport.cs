@@ -22,7 +22,12 @@ public static class ActiveReport
         var text = new StringBuilder();
         string heading = $"Round {round.Round} of {rounds} ";
         text.Append(heading).Append(new string('_', Math.Max(10, 80 - heading.Length))).Append('\n');
-        string name = model == DiffusionModel.Spreading ? "Label Spreading" : "Label Propagation";
+        string name = model switch
+        {
+            DiffusionModel.Spreading => "Label Spreading",
+            DiffusionModel.Propagation => "Label Propagation",
+            _ => "Poisson learning",
+        };
         text.Append(CultureInfo.InvariantCulture, $"{name} model: {round.LabeledCount} labeled & {round.UnlabeledCount} unlabeled ({round.LabeledCount + round.UnlabeledCount} total)\n");
         if (round.Report is { } report)
         {
