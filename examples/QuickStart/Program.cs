@@ -11,4 +11,4 @@ using var engine = new CpuEngine();
 using var model = new LabelSpreading(engine) { Gamma = 0.25 };                  // scikit-learn's parameters
 model.Fit(features, labels);
 Console.WriteLine($"n_iter {model.NIter}; the first five rows are {string.Join(", ", model.Transduction[..5])}");
-Console.WriteLine($"P(row 0 = digit 0) = {model.LabelDistributions[0]:F3}");
+Console.WriteLine($"P(row 0 = digit 0) = {model.LabelDistributions[0, 0]:F3}");

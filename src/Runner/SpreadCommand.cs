@@ -42,7 +42,7 @@ public static class SpreadCommand
 
         using var set = output.Stage();
         ResultWriter.WritePredictions(set.File("predictions.csv"), estimator.Transduction);
-        ResultWriter.WriteDistributions(set.File("distributions.csv"), estimator.Classes, estimator.LabelDistributions, estimator.Classes.Length);
+        ResultWriter.WriteDistributions(set.File("distributions.csv"), estimator.Classes, estimator.Result.Distributions, estimator.Classes.Length);
         AccuracyScore? score = files.Truth is null ? null : AnswerKey.OnUnlabeled(estimator.Transduction, files.Labels, files.Truth);
         AtomicFile.WriteBytes(set.File("summary.json"), stream =>
         {
