@@ -4,8 +4,8 @@ namespace GpuSpread;
 
 /// <summary>
 /// The one fit path: the estimator contract scikit-learn users know (BaseLabelPropagation), over any
-/// <see cref="GraphInput"/> and any engine. <see cref="Fit"/> builds the graph and runs the solver; the graph is kept,
-/// so that <see cref="Refit"/> with new labels (active learning, self-training) reruns only the solver. Fitted results
+/// <see cref="GraphInput"/> and any engine. <see cref="Fit(GraphInput, ReadOnlySpan{long}, IProgress{StageProgress}?, CancellationToken)"/> builds the graph and runs the solver; the graph is kept,
+/// so that <see cref="Refit(ReadOnlySpan{long}, ReadOnlySpan{double}, IProgress{StageProgress}?, CancellationToken)"/> with new labels (active learning, self-training) reruns only the solver. Fitted results
 /// are <see cref="Classes"/>, <see cref="LabelDistributions"/>, <see cref="Transduction"/>, <see cref="NIter"/> and
 /// <see cref="Converged"/>; -1 means unlabeled. The parameters are one <see cref="DiffusionOptions"/> record; the
 /// scikit-learn-named properties are views of it.
@@ -20,6 +20,10 @@ public class LabelDiffusion : IDisposable
     private DiffusionResult? _result;
     private ClassProbabilities? _distributions;
 
+    /// <summary>An estimator that fits with <paramref name="options"/> on <paramref name="engine"/>.</summary>
+    /// <param name="engine">The engine that builds the graph and runs the solver (<c>Engines.Auto()</c> in GpuSpread.Engines chooses one); it must outlive the estimator, which does not dispose it.</param>
+    /// <param name="options">Every parameter of the fit; checked when <see cref="Fit(GraphInput, ReadOnlySpan{long}, IProgress{StageProgress}?, CancellationToken)"/> runs.</param>
+    /// <exception cref="ArgumentNullException">a null argument.</exception>
     public LabelDiffusion(IDiffusionEngine engine, DiffusionOptions options)
     {
         ArgumentNullException.ThrowIfNull(engine);
@@ -31,12 +35,19 @@ public class LabelDiffusion : IDisposable
     /// <summary>Every parameter of the fit.</summary>
     public DiffusionOptions Options { get => _options; protected init => _options = value; }
 
+    /// <summary>scikit-learn's <c>kernel</c> (<see cref="DiffusionOptions.Kernel"/>).</summary>
     public AffinityKernel Kernel { get => _options.Kernel; init => _options = _options with { Kernel = value }; }
+    /// <summary>scikit-learn's <c>gamma</c> (<see cref="DiffusionOptions.Gamma"/>).</summary>
     public double Gamma { get => _options.Gamma; init => _options = _options with { Gamma = value }; }
+    /// <summary>scikit-learn's <c>n_neighbors</c> (<see cref="DiffusionOptions.NNeighbors"/>).</summary>
     public int NNeighbors { get => _options.NNeighbors; init => _options = _options with { NNeighbors = value }; }
+    /// <summary>scikit-learn's <c>max_iter</c> (<see cref="DiffusionOptions.MaxIter"/>).</summary>
     public int MaxIter { get => _options.MaxIter; init => _options = _options with { MaxIter = value }; }
+    /// <summary>scikit-learn's <c>tol</c> (<see cref="DiffusionOptions.Tol"/>).</summary>
     public double Tol { get => _options.Tol; init => _options = _options with { Tol = value }; }
+    /// <summary>The precision asked for (<see cref="DiffusionOptions.Precision"/>); <see cref="FitPrecision"/> is the one a fit ran in.</summary>
     public Precision Precision { get => _options.Precision; init => _options = _options with { Precision = value }; }
+    /// <summary>Memory the engine may use, in bytes (<see cref="DiffusionOptions.MemoryLimitBytes"/>); null for half of the memory available.</summary>
     public long? MemoryLimitBytes { get => _options.MemoryLimitBytes; init => _options = _options with { MemoryLimitBytes = value }; }
 
     /// <summary>Drop rbf affinities where float64 underflows, as scikit-learn does (default true).</summary>
@@ -47,12 +58,15 @@ public class LabelDiffusion : IDisposable
 
     /// <summary>The knn graph's form (defaults: scikit-learn's directed graph, self included, weight 1).</summary>
     public KnnGraphKind KnnGraph { get => _options.KnnGraph; init => _options = _options with { KnnGraph = value }; }
+    /// <summary>Whether a point is one of its own k neighbours (<see cref="DiffusionOptions.KnnSelfLoops"/>).</summary>
     public KnnSelfLoops KnnSelfLoops { get => _options.KnnSelfLoops; init => _options = _options with { KnnSelfLoops = value }; }
+    /// <summary>The knn edges' weights (<see cref="DiffusionOptions.KnnWeights"/>).</summary>
     public KnnWeights KnnWeights { get => _options.KnnWeights; init => _options = _options with { KnnWeights = value }; }
 
     /// <summary>The knn kernel's search: exact, approximate (NN-descent, where the engine has it) or auto (by the number of rows).</summary>
     public KnnSearchMethod KnnSearch { get => _options.KnnSearch; init => _options = _options with { KnnSearch = value }; }
 
+    /// <summary>What the engine runs on.</summary>
     public EngineDescription Engine => _engine.Description;
 
     /// <summary>
@@ -61,7 +75,7 @@ public class LabelDiffusion : IDisposable
     /// </summary>
     public Precision FitPrecision => (_fitOptions ?? throw NotFitted()).Precision;
 
-    /// <summary>Why the last <see cref="Fit"/> ran in float64 although float32 was asked for; null when it did not.</summary>
+    /// <summary>Why the last <see cref="Fit(GraphInput, ReadOnlySpan{long}, IProgress{StageProgress}?, CancellationToken)"/> ran in float64 although float32 was asked for; null when it did not.</summary>
     public string? PrecisionEscalation { get; private set; }
 
     /// <summary>Sorted distinct labels, -1 excluded.</summary>
@@ -81,14 +95,19 @@ public class LabelDiffusion : IDisposable
     /// <exception cref="InvalidOperationException">the estimator is not fitted.</exception>
     public ClassProbabilities LabelDistributions => _distributions ?? throw NotFitted();
 
+    /// <summary>scikit-learn's <c>transduction_</c>: per training row, the class of its largest probability in <see cref="LabelDistributions"/> (the first on ties; <c>Classes[0]</c> for a row no label reached). Empty before the first fit.</summary>
     public long[] Transduction { get; private set; } = [];
+    /// <summary>scikit-learn's <c>n_iter_</c>: the updates the last fit ran, <see cref="MaxIter"/> when it did not converge.</summary>
+    /// <exception cref="InvalidOperationException">the estimator is not fitted.</exception>
     public int NIter => Result.NIter;
+    /// <summary>Whether the last fit reached <see cref="Tol"/> (false: scikit-learn's ConvergenceWarning).</summary>
+    /// <exception cref="InvalidOperationException">the estimator is not fitted.</exception>
     public bool Converged => Result.Converged;
 
     /// <summary>How the fitted knn graph's neighbours were found, with the sampled recall when approximate (null: no knn graph).</summary>
     public KnnSearchReport? KnnSearchReport => (_graph ?? throw NotFitted()).KnnSearchReport;
 
-    /// <summary>Seconds the last <see cref="Fit"/> spent building the graph (0 after a <see cref="Refit"/>).</summary>
+    /// <summary>Seconds the last <see cref="Fit(GraphInput, ReadOnlySpan{long}, IProgress{StageProgress}?, CancellationToken)"/> spent building the graph (0 after a <see cref="Refit(ReadOnlySpan{long}, ReadOnlySpan{double}, IProgress{StageProgress}?, CancellationToken)"/>).</summary>
     public double GraphSeconds { get; private set; }
 
     /// <summary>Seconds the last fit or refit spent in the solver.</summary>
@@ -107,7 +126,7 @@ public class LabelDiffusion : IDisposable
     /// <param name="progress">Receives the stages' progress (graph, iterate); null for none.</param>
     /// <param name="cancellation">Stops the fit between tiles or iterations with an <see cref="OperationCanceledException"/>.</param>
     /// <exception cref="InputDataException">a label count that differs from the rows, no labeled row, or a label outside the range.</exception>
-    /// <exception cref="InvalidParameterException">options the input does not allow (<see cref="GraphInput.Validate"/>).</exception>
+    /// <exception cref="InvalidParameterException">options the input does not allow (<see cref="GraphInput.Validate(DiffusionOptions)"/>).</exception>
     /// <exception cref="EngineCapabilityException">what the engine cannot run (<see cref="EngineCapabilities"/>).</exception>
     /// <exception cref="FeatureRangeException">features whose distances no precision can give right.</exception>
     public LabelDiffusion Fit(GraphInput input, ReadOnlySpan<long> labels,
@@ -245,6 +264,7 @@ public class LabelDiffusion : IDisposable
     public double Score(FeatureMatrix features, ReadOnlySpan<int> labels, CancellationToken cancellation = default)
         => Score(features, Widen(labels), cancellation);
 
+    /// <summary>Frees the fitted graph (which may hold device memory); the engine is not disposed.</summary>
     public void Dispose()
     {
         _graph?.Dispose();
@@ -256,6 +276,7 @@ public class LabelDiffusion : IDisposable
 /// <summary>scikit-learn's LabelSpreading: <c>F &lt;- alpha S F + (1 - alpha) Y0</c>, S symmetrically normalised.</summary>
 public sealed class LabelSpreading(IDiffusionEngine engine) : LabelDiffusion(engine, DiffusionOptions.Spreading())
 {
+    /// <summary>scikit-learn's <c>alpha</c> (default 0.2): the share of its neighbours' labels a row takes each step, in (0, 1); the rest is its initial label.</summary>
     public double Alpha { get => Options.Alpha; init => Options = Options with { Alpha = value }; }
 }
 

@@ -3,6 +3,7 @@ namespace GpuSpread;
 /// <summary>Labels to class indices and back, as scikit-learn does: classes_ = sorted labels without -1.</summary>
 public static class LabelEncoding
 {
+    /// <summary>The label of an unlabeled row, as in scikit-learn.</summary>
     public const long Unlabeled = -1;
 
     /// <summary>The range of labels, the same wherever they enter (files, answer keys, oracles, journals): an int's.</summary>

@@ -309,5 +309,6 @@ public sealed class ActiveLearner : IDisposable
             Uncertainty.TopGuesses(distribution, fit.Classes, _active.TopGuesses));
     }
 
+    /// <summary>Frees the estimator's graph; the engine is not disposed.</summary>
     public void Dispose() => _estimator.Dispose();
 }
