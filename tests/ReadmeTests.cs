@@ -4,16 +4,17 @@ using GpuSpread.Tests.Graphs;
 
 namespace GpuSpread.Tests;
 
-/// <summary>The README cannot go stale: its C# example is examples/QuickStart (built with the solution) and runs; its links resolve.</summary>
+/// <summary>The READMEs cannot go stale: their C# example (the repository's and the packages') is examples/QuickStart (built with
+/// the solution) and runs; the links of the docs resolve.</summary>
 public partial class ReadmeTests
 {
-    private static string Readme => File.ReadAllText(RepositoryPaths.Require("README.md"));
-
-    [Fact]
-    public void TheCSharpExampleIsTheQuickStartProgram()
+    [Theory]
+    [InlineData("README.md")]
+    [InlineData("docs/package-readme.md")]
+    public void TheCSharpExampleIsTheQuickStartProgram(string readme)
     {
-        var block = CSharpBlock().Match(Readme);
-        Assert.True(block.Success, "README.md has no ```csharp block");
+        var block = CSharpBlock().Match(File.ReadAllText(RepositoryPaths.Require(readme.Split('/'))));
+        Assert.True(block.Success, $"{readme} has no ```csharp block");
         string program = File.ReadAllText(RepositoryPaths.Require("examples", "QuickStart", "Program.cs"));
         string code = program[program.IndexOf("using GpuSpread;", StringComparison.Ordinal)..];
         Assert.Equal(code.ReplaceLineEndings("\n").Trim(), block.Groups[1].Value.ReplaceLineEndings("\n").Trim());
