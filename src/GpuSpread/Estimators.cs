@@ -4,11 +4,16 @@ namespace GpuSpread;
 
 /// <summary>
 /// The one fit path: the estimator contract scikit-learn users know (BaseLabelPropagation), over any
-/// <see cref="GraphInput"/> and any engine. <see cref="Fit(GraphInput, ReadOnlySpan{long}, IProgress{StageProgress}?, CancellationToken)"/> builds the graph and runs the solver; the graph is kept,
-/// so that <see cref="Refit(ReadOnlySpan{long}, ReadOnlySpan{double}, IProgress{StageProgress}?, CancellationToken)"/> with new labels (active learning, self-training) reruns only the solver. Fitted results
-/// are <see cref="Classes"/>, <see cref="LabelDistributions"/>, <see cref="Transduction"/>, <see cref="NIter"/> and
-/// <see cref="Converged"/>; -1 means unlabeled. The parameters are one <see cref="DiffusionOptions"/> record; the
-/// scikit-learn-named properties are views of it.
+/// <see cref="GraphInput"/> and any engine.
+/// <see cref="Fit(GraphInput, ReadOnlySpan{long}, IProgress{StageProgress}?, CancellationToken)"/> builds the graph and
+/// runs the solver; the graph is kept, so that
+/// <see cref="Refit(ReadOnlySpan{long}, ReadOnlySpan{double}, IProgress{StageProgress}?, CancellationToken)"/> with new
+/// labels (active learning, self-training) reruns only the solver. Fitted results are <see cref="Classes"/>,
+/// <see cref="LabelDistributions"/>, <see cref="Transduction"/>, <see cref="NIter"/> and <see cref="Converged"/>; -1
+/// means unlabeled. <see cref="PredictProba"/>, <see cref="Predict"/> and
+/// <see cref="Score(FeatureMatrix, ReadOnlySpan{long}, CancellationToken)"/> are scikit-learn's inductive
+/// <c>predict_proba</c>, <c>predict</c> and <c>score</c>. The parameters are one <see cref="DiffusionOptions"/> record;
+/// the scikit-learn-named properties are views of it.
 /// </summary>
 public class LabelDiffusion : IDisposable
 {
