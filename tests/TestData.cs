@@ -110,6 +110,17 @@ public static class TestData
     }
 
     /// <summary>Largest absolute difference between an engine's n x c result and a reference.</summary>
+    /// <summary>The largest |difference| of two n x c matrices, after checking that their shapes agree.</summary>
+    public static double MaxDifference(ClassProbabilities actual, double[,] expected)
+    {
+        Assert.Equal((expected.GetLength(0), expected.GetLength(1)), (actual.Rows, actual.Columns));
+        double max = 0;
+        for (int i = 0; i < actual.Rows; i++)
+            for (int c = 0; c < actual.Columns; c++)
+                max = Math.Max(max, Math.Abs(actual[i, c] - expected[i, c]));
+        return max;
+    }
+
     public static double MaxDifference(double[] actual, double[,] expected)
     {
         double max = 0;

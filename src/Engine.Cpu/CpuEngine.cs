@@ -25,11 +25,13 @@ public sealed class CpuEngine : IDiffusionEngine
     /// <summary>The default column tile for <paramref name="rows"/> rows.</summary>
     public static int ColumnTileFor(int rows) => Math.Max(DefaultColumnTile, (rows + MaxColumnTiles - 1) / MaxColumnTiles);
 
+    /// <summary>cpu, and the processor in words: cores and the vector instructions the distance kernel uses.</summary>
     public EngineDescription Description { get; } = new("cpu", DescribeProcessor());
 
     /// <summary>Everything the contract offers.</summary>
     public EngineCapabilities Capabilities { get; } = new(ApproximateKnnSearch: true);
 
+    /// <inheritdoc/>
     public IAffinityGraph BuildGraph(GraphInput input, DiffusionOptions options,
         IProgress<StageProgress>? progress = null, CancellationToken cancellation = default)
     {
@@ -47,6 +49,7 @@ public sealed class CpuEngine : IDiffusionEngine
             ? FeatureGraphs<float>.Build(features, options, Capabilities, progress, cancellation)
             : FeatureGraphs<double>.Build(features, options, Capabilities, progress, cancellation);
 
+    /// <inheritdoc/>
     public DiffusionResult Diffuse(IAffinityGraph graph, ReadOnlySpan<int> classIndex, int classes, DiffusionOptions options,
         IProgress<StageProgress>? progress = null, CancellationToken cancellation = default, ReadOnlySpan<double> start = default)
     {
@@ -54,6 +57,7 @@ public sealed class CpuEngine : IDiffusionEngine
         return Own(graph).Diffuse(classIndex, classes, options, progress, cancellation, start);
     }
 
+    /// <inheritdoc/>
     public double[] PredictProba(IAffinityGraph graph, DiffusionResult fitted, FeatureMatrix newFeatures,
         CancellationToken cancellation = default)
     {
@@ -65,6 +69,7 @@ public sealed class CpuEngine : IDiffusionEngine
     private static CpuGraph Own(IAffinityGraph graph) => graph as CpuGraph
         ?? throw new ArgumentException($"the graph was built by another engine ({graph?.GetType().Name}), not by the CPU engine", nameof(graph));
 
+    /// <summary>Nothing to free: each graph owns its buffers and frees them when disposed.</summary>
     public void Dispose() { }
 
     private static string DescribeProcessor()

@@ -4,7 +4,7 @@ using System.Runtime.Intrinsics;
 namespace GpuSpread.Engine.Cpu;
 
 /// <summary>
-/// scikit-learn's fixed-point loops over any <see cref="IDiffusionOperator{T}"/>, with F kept as
+/// scikit-learn's fixed-point loops over any <see cref="IDiffusionOperator"/>, with F kept as
 /// (per-row log-scale, bounded row) so label mass far from the labels (1e-49 and less) survives float32:
 /// <list type="bullet">
 /// <item>spreading: <c>F &lt;- alpha S F + (1 - alpha) Y0</c>;</item>

@@ -76,6 +76,7 @@ public sealed class GpuEngine : IDiffusionEngine
         }
     }
 
+    /// <summary>gpu or gpu-sim, and the device in words: a GPU's name, CUDA or OpenCL, memory and multiprocessors; the simulator's group size.</summary>
     public EngineDescription Description { get; }
 
     internal DeviceMemory Memory { get; }
@@ -110,8 +111,10 @@ public sealed class GpuEngine : IDiffusionEngine
     /// <summary>Everything the contract offers but the approximate kNN search: the knn search on the device is exact.</summary>
     public static EngineCapabilities DeclaredCapabilities { get; } = new(ApproximateKnnSearch: false);
 
+    /// <summary><see cref="DeclaredCapabilities"/>.</summary>
     public EngineCapabilities Capabilities => DeclaredCapabilities;
 
+    /// <inheritdoc/>
     public IAffinityGraph BuildGraph(GraphInput input, DiffusionOptions options,
         IProgress<StageProgress>? progress = null, CancellationToken cancellation = default)
     {
@@ -122,6 +125,7 @@ public sealed class GpuEngine : IDiffusionEngine
         return graph;
     }
 
+    /// <inheritdoc/>
     public DiffusionResult Diffuse(IAffinityGraph graph, ReadOnlySpan<int> classIndex, int classes, DiffusionOptions options,
         IProgress<StageProgress>? progress = null, CancellationToken cancellation = default, ReadOnlySpan<double> start = default)
     {
@@ -129,6 +133,7 @@ public sealed class GpuEngine : IDiffusionEngine
         return Own(graph).Diffuse(classIndex, classes, options, start, progress, cancellation);
     }
 
+    /// <inheritdoc/>
     public double[] PredictProba(IAffinityGraph graph, DiffusionResult fitted, FeatureMatrix newFeatures,
         CancellationToken cancellation = default)
     {

@@ -19,6 +19,7 @@ public readonly record struct StageProgress(string Stage, long Done, long Total,
 /// </summary>
 public interface IAffinityGraph : IDisposable
 {
+    /// <summary>The number of nodes: rows of the features, or nodes of the graph given as input.</summary>
     int Rows { get; }
 
     /// <summary>The options the graph was built with (model, kernel, precision fix its form).</summary>
@@ -37,12 +38,15 @@ public interface IAffinityGraph : IDisposable
 /// <param name="Recall">The mean fraction of those rows' exact k nearest that their lists hold (1 when exact).</param>
 public sealed record KnnSearchReport(KnnSearchMethod Method, int RecallSample, double Recall)
 {
+    /// <summary>The report of an exact search: every list holds the exact k nearest (recall 1, nothing sampled).</summary>
     public static KnnSearchReport Exact { get; } = new(KnnSearchMethod.Exact, 0, 1);
 }
 
 /// <summary>The diffusion stage's result.</summary>
 /// <param name="Distributions">n x c row-major, each row summing to 1 or all zero (an unreachable row).</param>
 /// <param name="NIter">scikit-learn's n_iter_: completed updates, or max_iter when not converged.</param>
+/// <param name="Rows">n, the graph's rows.</param>
+/// <param name="Classes">c, the number of classes (columns of <paramref name="Distributions"/>).</param>
 /// <param name="Converged">False when max_iter was reached (scikit-learn raises a ConvergenceWarning).</param>
 public sealed record DiffusionResult(double[] Distributions, int Rows, int Classes, int NIter, bool Converged);
 
@@ -54,13 +58,15 @@ public sealed record DiffusionResult(double[] Distributions, int Rows, int Class
 /// </summary>
 public interface IDiffusionEngine : IDisposable
 {
+    /// <summary>What the engine runs on, for logs and summaries.</summary>
     EngineDescription Description { get; }
 
+    /// <summary>What the engine can run beyond what every engine runs; <see cref="BuildGraph"/> refuses the rest.</summary>
     EngineCapabilities Capabilities { get; }
 
     /// <summary>The operator of <paramref name="input"/>: the features' graph (by the options' kernel), the given graph,
     /// or both combined by <see cref="GraphInput.Combination"/>.</summary>
-    /// <exception cref="InvalidParameterException">options that the input does not allow (<see cref="GraphInput.Validate"/>).</exception>
+    /// <exception cref="InvalidParameterException">options that the input does not allow (<see cref="GraphInput.Validate(DiffusionOptions)"/>).</exception>
     /// <exception cref="EngineCapabilityException">what this engine's <see cref="Capabilities"/> do not include.</exception>
     IAffinityGraph BuildGraph(GraphInput input, DiffusionOptions options,
         IProgress<StageProgress>? progress = null, CancellationToken cancellation = default);
@@ -91,7 +97,7 @@ public interface IDiffusionEngine : IDisposable
 internal static class DiffusionArguments
 {
     /// <summary>
-    /// The graph stage: the input's rules (<see cref="GraphInput.Validate"/>), the engine's capabilities, and distances
+    /// The graph stage: the input's rules (<see cref="GraphInput.Validate(DiffusionOptions)"/>), the engine's capabilities, and distances
     /// right in the options' precision (<see cref="DistancePrecision.Require"/>).
     /// </summary>
     public static void CheckBuild(IDiffusionEngine engine, GraphInput input, DiffusionOptions options)

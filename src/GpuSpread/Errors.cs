@@ -7,7 +7,9 @@ namespace GpuSpread;
 /// </summary>
 public class InputDataException : Exception
 {
+    /// <summary>Bad input described by <paramref name="message"/>, which says where, what was found and what is allowed.</summary>
     public InputDataException(string message) : base(message) { }
+    /// <summary>Bad input described by <paramref name="message"/>, caused by <paramref name="inner"/>.</summary>
     public InputDataException(string message, Exception inner) : base(message, inner) { }
 }
 
@@ -17,6 +19,10 @@ public class InputDataException : Exception
 /// </summary>
 public sealed class InvalidParameterException : ArgumentException
 {
+    /// <summary>The message reads "The '<paramref name="parameter"/>' parameter must be <paramref name="allowed"/>. Got <paramref name="value"/> instead."</summary>
+    /// <param name="parameter">The parameter's scikit-learn name (snake case), e.g. <c>n_neighbors</c>.</param>
+    /// <param name="value">The value given (formatted invariantly, strings quoted).</param>
+    /// <param name="allowed">What is allowed, in words, e.g. "a float in the range (0, 1)".</param>
     public InvalidParameterException(string parameter, object? value, string allowed)
         : base($"The '{parameter}' parameter must be {allowed}. Got {FormatValue(value)} instead.", parameter)
     {
@@ -25,8 +31,11 @@ public sealed class InvalidParameterException : ArgumentException
         Allowed = allowed;
     }
 
+    /// <summary>The parameter's scikit-learn name (snake case).</summary>
     public string Parameter { get; }
+    /// <summary>The value that was refused.</summary>
     public object? Value { get; }
+    /// <summary>What is allowed, in words.</summary>
     public string Allowed { get; }
 
     private static string FormatValue(object? value) => value switch
@@ -45,12 +54,15 @@ public sealed class InvalidParameterException : ArgumentException
 /// </summary>
 public sealed class FeatureRangeException : InputDataException
 {
+    /// <summary>The cell at <paramref name="row"/>, <paramref name="column"/> (0-based) is at fault; <paramref name="message"/> names it 1-based.</summary>
     public FeatureRangeException(int row, int column, string message) : base(message)
     {
         Row = row;
         Column = column;
     }
 
+    /// <summary>The 0-based row of the cell at fault (of the training rows, or of the new rows for a prediction).</summary>
     public int Row { get; }
+    /// <summary>The 0-based column of the cell at fault.</summary>
     public int Column { get; }
 }

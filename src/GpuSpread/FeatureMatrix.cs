@@ -19,11 +19,21 @@ public sealed class FeatureMatrix
 
     private RowScales? _scales;
 
+    /// <summary>n, the number of rows (samples).</summary>
     public int Rows { get; }
+    /// <summary>d, the number of columns (features per row).</summary>
     public int Cols { get; }
+    /// <summary>The values as float32, row-major (n x d), when the matrix holds float32; null otherwise.</summary>
     public float[]? Single { get; }
+    /// <summary>The values as float64, row-major (n x d), when the matrix holds float64; null otherwise.</summary>
     public double[]? Double { get; }
 
+    /// <summary>Wraps float32 values, row-major, without copying them; the engines compute in the fit's <see cref="Precision"/>.</summary>
+    /// <param name="data"><paramref name="rows"/> x <paramref name="cols"/> values, row after row; not to be changed while a fit uses them.</param>
+    /// <param name="rows">n, at least 0.</param>
+    /// <param name="cols">d, at least 0.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="data"/> is null.</exception>
+    /// <exception cref="ArgumentException">a negative size (<see cref="ArgumentOutOfRangeException"/>), or a length other than rows x cols.</exception>
     public static FeatureMatrix FromSingle(float[] data, int rows, int cols)
     {
         ArgumentNullException.ThrowIfNull(data);
@@ -31,6 +41,12 @@ public sealed class FeatureMatrix
         return new FeatureMatrix(rows, cols, data, null);
     }
 
+    /// <summary>Wraps float64 values, row-major, without copying them.</summary>
+    /// <param name="data"><paramref name="rows"/> x <paramref name="cols"/> values, row after row; not to be changed while a fit uses them.</param>
+    /// <param name="rows">n, at least 0.</param>
+    /// <param name="cols">d, at least 0.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="data"/> is null.</exception>
+    /// <exception cref="ArgumentException">a negative size (<see cref="ArgumentOutOfRangeException"/>), or a length other than rows x cols.</exception>
     public static FeatureMatrix FromDouble(double[] data, int rows, int cols)
     {
         ArgumentNullException.ThrowIfNull(data);
@@ -38,6 +54,7 @@ public sealed class FeatureMatrix
         return new FeatureMatrix(rows, cols, null, data);
     }
 
+    /// <summary>The value at <paramref name="row"/>, <paramref name="col"/> (0-based), widened to float64.</summary>
     public double this[int row, int col] => Single is not null ? Single[(long)row * Cols + col] : Double![(long)row * Cols + col];
 
     /// <summary>The data as float32 (no copy when already float32).</summary>

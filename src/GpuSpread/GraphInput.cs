@@ -28,23 +28,30 @@ public sealed class GraphInput
         Combination = combination;
     }
 
+    /// <summary>The features, or null for a graph given as input alone.</summary>
     public FeatureMatrix? Features { get; }
+    /// <summary>The graph given as input, or null for features alone.</summary>
     public SparseGraph? Graph { get; }
 
     /// <summary>How the two graphs are combined (used only when both are given).</summary>
     public GraphCombination Combination { get; }
 
+    /// <summary>Features, a graph, or both.</summary>
     public GraphInputKind Kind => Graph is null ? GraphInputKind.Features : Features is null ? GraphInputKind.Graph : GraphInputKind.FeaturesAndGraph;
 
     /// <summary>Rows of the features, or nodes of the graph.</summary>
     public int Rows => Features?.Rows ?? Graph!.Nodes;
 
+    /// <summary>Features alone: the graph is the options' kernel's (rbf or knn), scikit-learn's input.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="features"/> is null.</exception>
     public static GraphInput FromFeatures(FeatureMatrix features)
     {
         ArgumentNullException.ThrowIfNull(features);
         return new GraphInput(features, null, new GraphCombination());
     }
 
+    /// <summary>A graph given as input alone: its weights are the affinities (the kernel's parameters are not used, and there is no inductive prediction).</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="graph"/> is null.</exception>
     public static GraphInput FromGraph(SparseGraph graph)
     {
         ArgumentNullException.ThrowIfNull(graph);
@@ -70,8 +77,10 @@ public sealed class GraphInput
         _ => throw new ArgumentException("features, a graph or both are needed"),
     };
 
+    /// <summary>Features alone (<see cref="FromFeatures"/>).</summary>
     public static implicit operator GraphInput(FeatureMatrix features) => FromFeatures(features);
 
+    /// <summary>A graph alone (<see cref="FromGraph"/>).</summary>
     public static implicit operator GraphInput(SparseGraph graph) => FromGraph(graph);
 
     /// <summary>

@@ -3,6 +3,7 @@ namespace GpuSpread;
 /// <summary>Labels to class indices and back, as scikit-learn does: classes_ = sorted labels without -1.</summary>
 public static class LabelEncoding
 {
+    /// <summary>The label of an unlabeled row, as in scikit-learn.</summary>
     public const long Unlabeled = -1;
 
     /// <summary>The range of labels, the same wherever they enter (files, answer keys, oracles, journals): an int's.</summary>
@@ -15,15 +16,21 @@ public static class LabelEncoding
     public static bool IsClassLabel(long label) => label is >= MinLabel and <= MaxLabel && label != Unlabeled;
 
     /// <summary>The sorted classes and, per row, the index of its class or -1.</summary>
-    /// <exception cref="InputDataException">when the count differs from <paramref name="rows"/> or nothing is labeled.</exception>
-    public static (long[] Classes, int[] ClassIndex) Encode(IReadOnlyList<long> labels, int rows)
+    /// <exception cref="InputDataException">when the count differs from <paramref name="rows"/>, nothing is labeled, or a
+    /// label is outside <see cref="MinLabel"/>..<see cref="MaxLabel"/>.</exception>
+    public static (long[] Classes, int[] ClassIndex) Encode(ReadOnlySpan<long> labels, int rows)
     {
-        ArgumentNullException.ThrowIfNull(labels);
-        if (labels.Count != rows)
-            throw new InputDataException($"the labels have {labels.Count} rows but the features have {rows}: they must have one label per feature row");
+        if (labels.Length != rows)
+            throw new InputDataException($"the labels have {labels.Length} rows but the features have {rows}: they must have one label per feature row");
         var distinct = new SortedSet<long>();
-        foreach (long label in labels)
-            if (label != Unlabeled) distinct.Add(label);
+        for (int i = 0; i < labels.Length; i++)
+        {
+            long label = labels[i];
+            if (label == Unlabeled) continue;
+            if (!IsClassLabel(label))
+                throw new InputDataException($"row {i} (0-based): the label {label} is outside the label range; a label is -1 (unlabeled) or {ClassLabelText}");
+            distinct.Add(label);
+        }
         if (distinct.Count == 0)
             throw new InputDataException($"no row is labeled: all {rows} labels are -1 (unlabeled); at least one row needs a class label");
         long[] classes = [.. distinct];

@@ -10,6 +10,8 @@ public sealed class NameTable<T> where T : struct, Enum
 {
     private readonly (T Value, string Name)[] _entries;
 
+    /// <summary>One name per value of <typeparamref name="T"/>, the default first where there is one.</summary>
+    /// <exception cref="ArgumentException">a value without a name, or with two.</exception>
     public NameTable(params (T Value, string Name)[] entries)
     {
         if (entries.Length != Enum.GetValues<T>().Length || entries.DistinctBy(e => e.Value).Count() != entries.Length)
@@ -30,6 +32,8 @@ public sealed class NameTable<T> where T : struct, Enum
         }
     }
 
+    /// <summary>The name of <paramref name="value"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">a value that is not one of the enum's.</exception>
     public string this[T value]
     {
         get
@@ -40,6 +44,7 @@ public sealed class NameTable<T> where T : struct, Enum
         }
     }
 
+    /// <summary>The value named <paramref name="name"/> (case-sensitive); false for any other name.</summary>
     public bool TryParse(string? name, out T value)
     {
         foreach (var (entry, entryName) in _entries)
@@ -60,23 +65,33 @@ public sealed class NameTable<T> where T : struct, Enum
 /// <summary>The name tables of the options' enums.</summary>
 public static class OptionNames
 {
+    /// <summary><c>--model</c>: spreading, propagation, poisson.</summary>
     public static NameTable<DiffusionModel> Model { get; } = new((DiffusionModel.Spreading, "spreading"), (DiffusionModel.Propagation, "propagation"),
         (DiffusionModel.Poisson, "poisson"));
+    /// <summary><c>--kernel</c>: rbf, knn.</summary>
     public static NameTable<AffinityKernel> Kernel { get; } = new((AffinityKernel.Rbf, "rbf"), (AffinityKernel.Knn, "knn"));
+    /// <summary><c>--precision</c>: float32, float64.</summary>
     public static NameTable<Precision> Precision { get; } = new((GpuSpread.Precision.Float32, "float32"), (GpuSpread.Precision.Float64, "float64"));
+    /// <summary><c>--solver</c>: fixed-point, cg.</summary>
     public static NameTable<Solver> Solver { get; } = new((GpuSpread.Solver.FixedPoint, "fixed-point"), (GpuSpread.Solver.ConjugateGradient, "cg"));
 
+    /// <summary><c>--knn-graph</c>: directed, union, mutual.</summary>
     public static NameTable<KnnGraphKind> KnnGraph { get; } =
         new((KnnGraphKind.Directed, "directed"), (KnnGraphKind.Union, "union"), (KnnGraphKind.Mutual, "mutual"));
 
+    /// <summary><c>--knn-self-loops</c>: include, drop.</summary>
     public static NameTable<KnnSelfLoops> KnnSelfLoops { get; } = new((GpuSpread.KnnSelfLoops.Include, "include"), (GpuSpread.KnnSelfLoops.Drop, "drop"));
+    /// <summary><c>--knn-weights</c>: connectivity, rbf.</summary>
     public static NameTable<KnnWeights> KnnWeights { get; } = new((GpuSpread.KnnWeights.Connectivity, "connectivity"), (GpuSpread.KnnWeights.Rbf, "rbf"));
 
+    /// <summary><c>--knn-search</c>: auto, exact, approximate.</summary>
     public static NameTable<KnnSearchMethod> KnnSearch { get; } =
         new((KnnSearchMethod.Auto, "auto"), (KnnSearchMethod.Exact, "exact"), (KnnSearchMethod.Approximate, "approximate"));
 
+    /// <summary><c>--combine</c>: operators, weights.</summary>
     public static NameTable<CombinationMode> Combine { get; } = new((CombinationMode.Operators, "operators"), (CombinationMode.Weights, "weights"));
 
+    /// <summary>summary.json's <c>input</c>: features, graph, features+graph.</summary>
     public static NameTable<GraphInputKind> Input { get; } =
         new((GraphInputKind.Features, "features"), (GraphInputKind.Graph, "graph"), (GraphInputKind.FeaturesAndGraph, "features+graph"));
 }

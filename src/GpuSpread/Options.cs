@@ -5,10 +5,10 @@ namespace GpuSpread;
 /// <summary>Which model is fitted: scikit-learn's LabelSpreading or LabelPropagation, or Poisson learning.</summary>
 public enum DiffusionModel
 {
-    /// <summary>scikit-learn's LabelSpreading: <c>F &lt;- alpha S F + (1 - alpha) Y0</c>.</summary>
+    /// <summary>LabelSpreading: <c>F &lt;- alpha S F + (1 - alpha) Y0</c>, S the symmetrically normalised affinities.</summary>
     Spreading,
 
-    /// <summary>scikit-learn's LabelPropagation: <c>F &lt;- T F</c>, labeled rows reset.</summary>
+    /// <summary>LabelPropagation: <c>F &lt;- T F</c>, T the row-normalised affinities, labeled rows reset each step.</summary>
     Propagation,
 
     /// <summary>
@@ -21,10 +21,26 @@ public enum DiffusionModel
 }
 
 /// <summary>How the affinity graph is built from the features.</summary>
-public enum AffinityKernel { Rbf, Knn }
+public enum AffinityKernel
+{
+    /// <summary><c>W_ij = exp(-gamma |x_i - x_j|^2)</c> between every pair, recomputed tile by tile (never stored n x n).</summary>
+    Rbf,
+
+    /// <summary>The k-nearest-neighbour graph (<see cref="DiffusionOptions.NNeighbors"/>), by default scikit-learn's:
+    /// directed, the point itself included, weight 1.</summary>
+    Knn,
+}
 
 /// <summary>Arithmetic precision of the engine.</summary>
-public enum Precision { Float32, Float64 }
+public enum Precision
+{
+    /// <summary>Distances and affinities in float32 (accumulations in float64): the default, within 1e-5 of
+    /// scikit-learn; a fit switches to float64 where float32 cannot give the features' distances right.</summary>
+    Float32,
+
+    /// <summary>float64 throughout: within 1e-9 of scikit-learn.</summary>
+    Float64,
+}
 
 /// <summary>How the diffusion stage reaches its fixed point.</summary>
 public enum Solver
@@ -50,18 +66,26 @@ public sealed record DiffusionOptions
     /// gamma * r beyond this counts as 0, as it does in scikit-learn.</summary>
     public const double Float64UnderflowExponent = 745.1332191019411;
 
+    /// <summary>LabelSpreading (the default) or LabelPropagation.</summary>
     public DiffusionModel Model { get; init; } = DiffusionModel.Spreading;
+    /// <summary>scikit-learn's <c>kernel</c>: rbf (the default) or knn; not used for a graph given as input alone.</summary>
     public AffinityKernel Kernel { get; init; } = AffinityKernel.Rbf;
+    /// <summary>scikit-learn's <c>gamma</c> (default 20), in 1 / squared feature units: the rbf kernel's width, and the knn edges' weights with <see cref="KnnWeights.Rbf"/>; finite and positive where used.</summary>
     public double Gamma { get; init; } = 20;
+    /// <summary>scikit-learn's <c>n_neighbors</c> (default 7): k of the knn kernel, the point itself counted; at least 1 and fewer than the rows.</summary>
     public int NNeighbors { get; init; } = 7;
 
     /// <summary>Clamping factor of LabelSpreading (ignored by LabelPropagation).</summary>
     public double Alpha { get; init; } = 0.2;
 
+    /// <summary>scikit-learn's <c>max_iter</c>: at most this many updates (default 30 for spreading, 1000 for propagation; at least 1). Reaching it leaves <see cref="DiffusionResult.Converged"/> false, a warning rather than an error.</summary>
     public int MaxIter { get; init; } = 30;
+    /// <summary>scikit-learn's <c>tol</c> (default 1e-3, at least 0): the loop stops when the L1 change of F over the whole matrix is below it; for conjugate gradients, the relative residual of each class.</summary>
     public double Tol { get; init; } = 1e-3;
+    /// <summary>The precision of distances and affinities (default float32; see <see cref="GpuSpread.Precision"/>).</summary>
     public Precision Precision { get; init; } = Precision.Float32;
 
+    /// <summary>scikit-learn's fixed-point loop (the default) or conjugate gradients on the same fixed point (rbf kernel only).</summary>
     public Solver Solver { get; init; } = Solver.FixedPoint;
 
     /// <summary>Memory the engine may use for its own buffers and caches; null: a fraction of the
@@ -100,8 +124,9 @@ public sealed record DiffusionOptions
     /// </summary>
     public ClassPriors? ClassPriors { get; init; }
 
-    /// <summary>Tile sizes forced for tests (null: chosen by the engine).</summary>
+    /// <summary>Rows per tile forced for tests (null: chosen by the engine).</summary>
     public int? RowTile { get; init; }
+    /// <summary>Columns per tile forced for tests (null: chosen by the engine from the rows and the memory budget).</summary>
     public int? ColumnTile { get; init; }
 
     /// <summary>scikit-learn's LabelSpreading defaults.</summary>
@@ -175,5 +200,6 @@ public sealed record DiffusionOptions
         if (!Enum.IsDefined(value)) throw new InvalidParameterException(parameter, value.ToString(), names.Allowed);
     }
 
+    /// <summary>The smallest <see cref="MemoryLimitBytes"/> allowed: 64 MiB.</summary>
     public const long MinimumMemoryLimitBytes = 64L << 20;
 }

@@ -62,6 +62,14 @@ public static class FitSummary
         Number(json, "n_scored", score?.Scored);
     }
 
+    /// <summary>The fields that describe the result files: their format, and the new rows of <c>--predict</c> (null without).</summary>
+    public static void WriteOutputs(Utf8JsonWriter json, OutputFormat format, string? predictPath, int? predictRows)
+    {
+        json.WriteString("output_format", ResultFiles.Formats[format]);
+        Text(json, "predict", predictPath);
+        Number(json, "n_predict", predictRows);
+    }
+
     /// <summary>The fields that describe the run: the engine and the times.</summary>
     public static void WriteRun(Utf8JsonWriter json, EngineDescription engine, double seconds, double totalSeconds)
     {

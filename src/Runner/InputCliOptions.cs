@@ -5,8 +5,8 @@ namespace GpuSpread.Runner;
 
 /// <summary>
 /// The inputs and the output directory of <c>gpuspread spread</c> and <c>gpuspread self-train</c>: <c>--data</c>,
-/// <c>--graph</c> (with <c>--graph-directed</c>, <c>--combine</c>, <c>--graph-weight</c>), <c>--labels</c>, <c>--truth</c>
-/// and <c>--out</c>.
+/// <c>--graph</c> (with <c>--graph-directed</c>, <c>--combine</c>, <c>--graph-weight</c>), <c>--labels</c>, <c>--truth</c>,
+/// <c>--out</c> and <c>--output-format</c>.
 /// </summary>
 public sealed class InputCliOptions
 {
@@ -20,6 +20,12 @@ public sealed class InputCliOptions
     };
 
     public Option<string> Out { get; } = new("--out") { Description = "Output directory (created if missing).", Required = true };
+
+    public Option<string> OutputFormat { get; } = new("--output-format")
+    {
+        Description = "csv (predictions.csv, distributions.csv) or npy (predictions.npy int64, distributions.npy float64 n x c, classes.npy int64).",
+        DefaultValueFactory = _ => ResultFiles.Formats.Names[0],
+    };
 
     public Option<string?> Graph { get; } = new("--graph")
     {
@@ -43,13 +49,20 @@ public sealed class InputCliOptions
         DefaultValueFactory = _ => new GraphCombination().GraphWeight,
     };
 
-    public InputCliOptions() => Combine.AcceptOnlyFromAmong([.. OptionNames.Combine.Names]);
+    public InputCliOptions()
+    {
+        Combine.AcceptOnlyFromAmong([.. OptionNames.Combine.Names]);
+        OutputFormat.AcceptOnlyFromAmong([.. ResultFiles.Formats.Names]);
+    }
 
     public void AddTo(Command command)
     {
-        foreach (Option option in new Option[] { Data, Graph, Labels, Out, Truth, GraphDirected, Combine, GraphWeight })
+        foreach (Option option in new Option[] { Data, Graph, Labels, Out, OutputFormat, Truth, GraphDirected, Combine, GraphWeight })
             command.Options.Add(option);
     }
+
+    /// <summary>The format of the result files.</summary>
+    public OutputFormat Format(ParseResult parsed) => ResultFiles.Formats.Parse(parsed.GetValue(OutputFormat), "output-format");
 
     /// <summary>Reads the files the options name, once --out is known to be usable as a directory.</summary>
     /// <exception cref="InvalidParameterException">neither --data nor --graph, or a bad --out.</exception>

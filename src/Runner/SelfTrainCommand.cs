@@ -10,7 +10,7 @@ namespace GpuSpread.Runner;
 /// <summary>
 /// <c>gpuspread self-train</c>: spreading (or propagation) repeated with pseudo-labels: the graph is built once, each
 /// round adopts the rows whose top probability reaches their class's threshold (fixed, or FlexMatch's class-adaptive
-/// one) and refits. Writes predictions.csv and distributions.csv (the last fit), pseudo_labels.csv (the adopted rows,
+/// one) and refits. Writes predictions and distributions (the last fit; <see cref="ResultFiles"/>), pseudo_labels.csv (the adopted rows,
 /// their label, round and confidence: apart from the true labels) and summary.json (per-round counts and accuracies).
 /// </summary>
 public static class SelfTrainCommand
@@ -43,13 +43,13 @@ public static class SelfTrainCommand
             };
             selfTraining.Validate();
             return Run(inputs.Read(parsed), modelOptions.Read(parsed), selfTraining, parsed.GetValue(modelOptions.Engine)!, parsed.GetValue(inputs.Out)!,
-                stderr, cancellation);
+                inputs.Format(parsed), stderr, cancellation);
         }, cancellation));
         return command;
     }
 
     public static int Run(InputFiles files, DiffusionOptions options, SelfTrainingOptions selfTraining, string engineName, string outDirectory,
-        TextWriter stderr, CancellationToken cancellation)
+        OutputFormat format, TextWriter stderr, CancellationToken cancellation)
     {
         var total = Stopwatch.StartNew();
         files.Input.Validate(options);
@@ -72,8 +72,7 @@ public static class SelfTrainCommand
         double seconds = clock.Elapsed.TotalSeconds;
         var classes = result.Classes;
         using var set = output.Stage();
-        ResultWriter.WritePredictions(set.File("predictions.csv"), result.Predictions);
-        ResultWriter.WriteDistributions(set.File("distributions.csv"), classes, result.Final.Distributions, classes.Length);
+        ResultFiles.WriteFit(set, format, classes, result.Predictions, result.Final.Distributions);
         WritePseudoLabels(set.File("pseudo_labels.csv"), result);
         AccuracyScore? score = files.Truth is null ? null : AnswerKey.OnUnlabeled(result.Predictions, files.Labels, files.Truth);
         AtomicFile.WriteBytes(set.File("summary.json"), stream =>
@@ -81,6 +80,7 @@ public static class SelfTrainCommand
             using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
             json.WriteStartObject();
             FitSummary.WriteFit(json, files, options with { Precision = estimator.FitPrecision }, classes, result.Final, estimator.KnnSearchReport, score);
+            FitSummary.WriteOutputs(json, format, null, null);
             json.WriteString("rule", WorkflowNames.Rule[selfTraining.Rule]);
             json.WriteNumber("threshold", selfTraining.Threshold);
             json.WriteNumber("max_rounds", selfTraining.MaxRounds);

@@ -187,7 +187,7 @@ public class PlantedOutlierTests(ITestOutputHelper output)
         try
         {
             estimator.Fit(TestData.ToMatrix(x, Precision.Float64), Array.ConvertAll(labels, l => (long)l));
-            return (estimator, estimator.LabelDistributions);
+            return (estimator, estimator.Result.Distributions);
         }
         catch
         {

@@ -136,7 +136,7 @@ public sealed class GraphCliTests : IDisposable
             ["input", "n", "d", "classes", "n_labeled", "model", "alpha", "class_priors", "kernel", "gamma", "n_neighbors", "knn_graph", "knn_self_loops",
              "knn_weights", "knn_search", "knn_recall_sample", "knn_recall", "graph", "graph_edge_lines", "graph_entries", "graph_isolated_nodes",
              "graph_symmetric", "combine", "graph_weight", "solver", "max_iter", "tol", "precision", "underflow_cut", "memory_limit", "n_iter",
-             "converged", "accuracy_unlabeled", "n_scored", "engine", "device", "seconds", "seconds_total"],
+             "converged", "accuracy_unlabeled", "n_scored", "output_format", "predict", "n_predict", "engine", "device", "seconds", "seconds_total"],
             schemas[0]);
     }
 

@@ -110,7 +110,7 @@ public class SelfTrainingTests
         var combined = (int[])labels.Clone();
         for (int i = 0; i < 21; i++) if (result.PseudoLabels[i] >= 0) combined[i] = result.PseudoLabels[i];
         using var refit = new LabelDiffusion(engine, options).Fit(graph, Labels(combined));
-        Assert.Equal(refit.LabelDistributions, result.Final.Distributions);
+        Assert.Equal(refit.Result.Distributions, result.Final.Distributions);
         Assert.Equal(refit.Transduction, result.Predictions);
         Assert.Equal(result.Final, estimator.Result);
     }

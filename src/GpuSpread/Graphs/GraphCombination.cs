@@ -21,6 +21,7 @@ public enum CombinationMode
 /// <summary>The combination of a feature graph and an input graph, and the input graph's share mu.</summary>
 public sealed record GraphCombination
 {
+    /// <summary>How the two graphs are combined: their normalised operators (the default) or their weights (knn kernel only).</summary>
     public CombinationMode Mode { get; init; } = CombinationMode.Operators;
 
     /// <summary>mu: the input graph's share, in [0, 1] (0: the feature graph alone; 1: the input graph alone).</summary>

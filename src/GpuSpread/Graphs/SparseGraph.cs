@@ -19,18 +19,23 @@ public sealed class SparseGraph
         Weights = weights;
     }
 
+    /// <summary>n, the number of nodes (rows and columns of W).</summary>
     public int Nodes { get; }
 
     /// <summary>n + 1 offsets into <see cref="Columns"/> and <see cref="Weights"/>.</summary>
     public int[] RowStart { get; }
 
+    /// <summary>The column j of each stored entry, row after row, increasing within a row.</summary>
     public int[] Columns { get; }
+    /// <summary>W_ij of each stored entry, in the order of <see cref="Columns"/>: finite and positive.</summary>
     public double[] Weights { get; }
 
     /// <summary>Stored entries: an undirected edge counts twice (i→j and j→i).</summary>
     public int Entries => Columns.Length;
 
+    /// <summary>The columns j with W_ij &gt; 0 of row <paramref name="row"/> (0-based), increasing; empty for an isolated node.</summary>
     public ReadOnlySpan<int> Neighbours(int row) => Columns.AsSpan(RowStart[row], RowStart[row + 1] - RowStart[row]);
+    /// <summary>The weights of <see cref="Neighbours"/>, in the same order.</summary>
     public ReadOnlySpan<double> NeighbourWeights(int row) => Weights.AsSpan(RowStart[row], RowStart[row + 1] - RowStart[row]);
 
     /// <summary>W_ij, 0 when absent.</summary>

@@ -12,6 +12,9 @@ public static class FeatureReader
 {
     private const string AllowedExtensions = ".npy, .csv or .csv.gz";
 
+    /// <summary>Reads the feature matrix at <paramref name="path"/>, chosen by its extension (.npy, .csv or .csv.gz).</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="path"/> is null.</exception>
+    /// <exception cref="InputDataException">the file is missing, unreadable, of another extension or malformed; the message starts with the path and says where.</exception>
     public static FeatureMatrix Read(string path)
     {
         ArgumentNullException.ThrowIfNull(path);

@@ -13,6 +13,9 @@ public static class LabelReader
 {
     private const string AllowedExtensions = ".csv, .txt, .npy, .csv.gz or .txt.gz";
 
+    /// <summary>Reads one label per row from <paramref name="path"/>, chosen by its extension; the result goes straight to <see cref="LabelDiffusion.Fit(GraphInput, ReadOnlySpan{int}, IProgress{StageProgress}?, CancellationToken)"/>.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="path"/> is null.</exception>
+    /// <exception cref="InputDataException">the file is missing, unreadable, of another extension, empty, or holds a value that is not an integer in the int range; the message starts with the path and names the line or row.</exception>
     public static int[] Read(string path)
     {
         ArgumentNullException.ThrowIfNull(path);

@@ -29,6 +29,7 @@ public sealed class ActiveJournal : IAnswerLog, IDisposable
         _stream = stream;
     }
 
+    /// <summary>The journal file.</summary>
     public string Path { get; }
 
     /// <summary>Starts a new journal (replacing any file at <paramref name="path"/>) with the session's fingerprint.</summary>
@@ -61,6 +62,8 @@ public sealed class ActiveJournal : IAnswerLog, IDisposable
         return new ActiveJournal(path, stream);
     }
 
+    /// <summary>Appends the rows picked in round <paramref name="round"/>, on disk before it returns.</summary>
+    /// <exception cref="IOException">the journal cannot be written.</exception>
     public void Picked(int round, IReadOnlyList<int> rows) => Write(json =>
     {
         json.WriteNumber("round", round);
@@ -69,6 +72,8 @@ public sealed class ActiveJournal : IAnswerLog, IDisposable
         json.WriteEndArray();
     });
 
+    /// <summary>Appends an answer of round <paramref name="round"/> (a label, or a skip), on disk before it returns.</summary>
+    /// <exception cref="IOException">the journal cannot be written.</exception>
     public void Answered(int round, Answer answer) => Write(json =>
     {
         json.WriteNumber("round", round);
@@ -77,6 +82,8 @@ public sealed class ActiveJournal : IAnswerLog, IDisposable
         else json.WriteBoolean("skip", true);
     });
 
+    /// <summary>Appends that the answer for <paramref name="row"/> in round <paramref name="round"/> was taken back, on disk before it returns.</summary>
+    /// <exception cref="IOException">the journal cannot be written.</exception>
     public void Undone(int round, int row) => Write(json =>
     {
         json.WriteNumber("round", round);
@@ -97,6 +104,7 @@ public sealed class ActiveJournal : IAnswerLog, IDisposable
         _stream.Flush(flushToDisk: true);
     }
 
+    /// <summary>Closes the journal file; every entry is already on disk.</summary>
     public void Dispose() => _stream.Dispose();
 
     /// <summary>Reads a journal. Problems are <see cref="InputDataException"/>s naming the file and line.</summary>

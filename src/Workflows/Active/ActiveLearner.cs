@@ -116,7 +116,8 @@ public sealed class ActiveLearner : IDisposable
         ArgumentNullException.ThrowIfNull(active);
         options.Validate(features.Rows);
         active.Validate();
-        LabelEncoding.Encode(labels, features.Rows); // at least one label, one per row
+        _labels = [.. labels];
+        LabelEncoding.Encode(_labels, features.Rows); // at least one label, one per row
         if (truth is not null && truth.Count != features.Rows)
             throw new InputDataException($"the answer key has {truth.Count} rows but the features have {features.Rows}: it must have one label per row");
         if (active.WarmStart && options.Model == DiffusionModel.Spreading)
@@ -127,7 +128,6 @@ public sealed class ActiveLearner : IDisposable
         _features = features;
         _active = active;
         _truth = truth;
-        _labels = [.. labels];
     }
 
     /// <summary>The current labels: the initial ones and those acquired so far (-1: unlabeled).</summary>
@@ -309,5 +309,6 @@ public sealed class ActiveLearner : IDisposable
             Uncertainty.TopGuesses(distribution, fit.Classes, _active.TopGuesses));
     }
 
+    /// <summary>Frees the estimator's graph; the engine is not disposed.</summary>
     public void Dispose() => _estimator.Dispose();
 }

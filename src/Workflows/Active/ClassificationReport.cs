@@ -58,10 +58,15 @@ public sealed class ClassificationReport
     /// <summary>Counts: rows are true labels, columns predicted labels, both in <see cref="Labels"/> order.</summary>
     public long[,] Confusion { get; }
 
+    /// <summary>Per label in <see cref="Labels"/> order: right predictions of it over all predictions of it (0 when it is never predicted).</summary>
     public double[] Precision { get; }
+    /// <summary>Per label: right predictions of it over its true rows (0 when it has none).</summary>
     public double[] Recall { get; }
+    /// <summary>Per label: the harmonic mean of precision and recall (0 when both are 0).</summary>
     public double[] F1 { get; }
+    /// <summary>Per label: its true rows.</summary>
     public long[] Support { get; }
+    /// <summary>All rows.</summary>
     public long Total { get; }
 
     /// <summary>The fraction of rows whose prediction is the true label.</summary>
@@ -70,11 +75,17 @@ public sealed class ClassificationReport
     /// <summary>What scikit-learn prints on its accuracy line (equal to <see cref="Accuracy"/> up to rounding).</summary>
     public double MicroF1 { get; }
 
+    /// <summary>The unweighted mean of <see cref="Precision"/> over the labels.</summary>
     public double MacroPrecision { get; }
+    /// <summary>The unweighted mean of <see cref="Recall"/> over the labels.</summary>
     public double MacroRecall { get; }
+    /// <summary>The unweighted mean of <see cref="F1"/> over the labels.</summary>
     public double MacroF1 { get; }
+    /// <summary>The mean of <see cref="Precision"/> weighted by <see cref="Support"/>.</summary>
     public double WeightedPrecision { get; }
+    /// <summary>The mean of <see cref="Recall"/> weighted by <see cref="Support"/>.</summary>
     public double WeightedRecall { get; }
+    /// <summary>The mean of <see cref="F1"/> weighted by <see cref="Support"/>.</summary>
     public double WeightedF1 { get; }
 
     /// <summary>The report for <paramref name="truth"/> against <paramref name="predicted"/> (same length, at least one row).</summary>

@@ -29,9 +29,11 @@ public sealed class FileRoundTripOracle : ILabelOracle
     /// <summary>What the user should be told: why the session stopped, and rows read with a problem.</summary>
     public IReadOnlyList<string> Messages => _messages;
 
+    /// <summary>The batch file of round <paramref name="round"/> in <paramref name="directory"/>: <c>batch-001.csv</c> for round 1.</summary>
     public static string BatchPath(string directory, int round) =>
         Path.Combine(directory, string.Create(CultureInfo.InvariantCulture, $"batch-{round:000}.csv"));
 
+    /// <inheritdoc/>
     public bool Answer(LabelRequest request, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(request);

@@ -10,8 +10,10 @@ public sealed record PickedRow(int Row, double Entropy, long Predicted, IReadOnl
 /// <summary>What was done with a picked row: a label given, or skipped (the row stays unlabeled and is not asked again).</summary>
 public readonly record struct Answer(int Row, long? Label)
 {
+    /// <summary>True when the row was skipped rather than labeled.</summary>
     public bool Skipped => Label is null;
 
+    /// <summary>The answer that skips <paramref name="row"/>.</summary>
     public static Answer Skip(int row) => new(row, null);
 }
 
@@ -21,8 +23,11 @@ public readonly record struct Answer(int Row, long? Label)
 /// </summary>
 public interface IAnswerLog
 {
+    /// <summary>Records the rows picked in round <paramref name="round"/>.</summary>
     void Picked(int round, IReadOnlyList<int> rows);
+    /// <summary>Records an answer given in round <paramref name="round"/>.</summary>
     void Answered(int round, Answer answer);
+    /// <summary>Records that the answer for <paramref name="row"/> in round <paramref name="round"/> was taken back.</summary>
     void Undone(int round, int row);
 }
 
@@ -61,7 +66,9 @@ public sealed class LabelRequest
     /// <summary>The classes the model knew this round.</summary>
     public IReadOnlyList<long> Classes { get; }
 
+    /// <summary>Rows labeled when this round's model was fitted.</summary>
     public int LabeledCount { get; }
+    /// <summary>Rows not labeled then (skipped rows included).</summary>
     public int UnlabeledCount { get; }
 
     /// <summary>The answers in the order given (an undone answer is removed).</summary>
@@ -70,6 +77,7 @@ public sealed class LabelRequest
     /// <summary>The picked rows without an answer, in batch order.</summary>
     public IReadOnlyList<PickedRow> Pending => [.. Rows.Where(r => !IsAnswered(r.Row))];
 
+    /// <summary>Whether <paramref name="row"/> (a row index in the data set) has an answer in this batch.</summary>
     public bool IsAnswered(int row) => _answers.Exists(a => a.Row == row);
 
     /// <summary>Records <paramref name="label"/> for a pending row of this batch (journaled before returning).</summary>
@@ -140,6 +148,7 @@ public sealed class AnswerKeyOracle : ILabelOracle
         _truth = truth;
     }
 
+    /// <summary>Labels every pending row from the key, skipping those it does not know; never stops the session.</summary>
     public bool Answer(LabelRequest request, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(request);

@@ -20,6 +20,7 @@ public enum ThresholdRule
 /// <summary>The loop's own parameters (the model's are a <see cref="DiffusionOptions"/>).</summary>
 public sealed record SelfTrainingOptions
 {
+    /// <summary>How the threshold a row needs is set: one fixed tau (the default) or FlexMatch's class-adaptive thresholds.</summary>
     public ThresholdRule Rule { get; init; } = ThresholdRule.Fixed;
 
     /// <summary>tau: the fixed threshold, or FlexMatch's upper threshold.</summary>
@@ -38,6 +39,8 @@ public sealed record SelfTrainingOptions
     /// </summary>
     public bool Revise { get; init; }
 
+    /// <summary>Checks every parameter.</summary>
+    /// <exception cref="InvalidParameterException">naming the parameter, its value and what is allowed.</exception>
     public void Validate()
     {
         if (!Enum.IsDefined(Rule)) throw new InvalidParameterException("rule", Rule.ToString(), "'fixed' or 'flexmatch'");
@@ -56,11 +59,24 @@ public sealed record SelfTrainingOptions
 /// <param name="AdoptedAccuracy">With an answer key: the fraction of this round's new pseudo-labels that are right (null when none).</param>
 /// <param name="PseudoAccuracy">With an answer key: the fraction of all current pseudo-labels that are right.</param>
 /// <param name="Accuracy">With an answer key: the refit's accuracy on the rows without a true label.</param>
+/// <param name="NIter">The refit's n_iter.</param>
+/// <param name="Converged">Whether the refit converged.</param>
+/// <param name="Seconds">The round's seconds (thresholds, adoption and refit).</param>
 public sealed record SelfTrainingRound(int Round, double[] Thresholds, int Adopted, int Dropped, int Relabeled, int PseudoLabeled,
     double? AdoptedAccuracy, double? PseudoAccuracy, double? Accuracy, int NIter, bool Converged, double Seconds);
 
 /// <summary>Why the loop ended.</summary>
-public enum SelfTrainingStop { NothingAdopted, NoUnlabeledLeft, MaxRounds }
+public enum SelfTrainingStop
+{
+    /// <summary>A round adopted no new row: the next would repeat it.</summary>
+    NothingAdopted,
+
+    /// <summary>Every row holds a true label or a pseudo-label.</summary>
+    NoUnlabeledLeft,
+
+    /// <summary><see cref="SelfTrainingOptions.MaxRounds"/> refits were run.</summary>
+    MaxRounds,
+}
 
 /// <summary>The outcome, pseudo-labels kept apart from the true labels.</summary>
 /// <param name="Classes">The classes (sorted labels) that the class indices below refer to.</param>
@@ -74,13 +90,14 @@ public enum SelfTrainingStop { NothingAdopted, NoUnlabeledLeft, MaxRounds }
 public sealed record SelfTrainingResult(long[] Classes, int[] PseudoLabels, int[] AdoptionRound, double[] AdoptionConfidence, DiffusionResult Initial,
     DiffusionResult Final, long[] Predictions, AccuracyScore? InitialAccuracy, IReadOnlyList<SelfTrainingRound> Rounds, SelfTrainingStop Stop)
 {
+    /// <summary>Rows that hold a pseudo-label at the end.</summary>
     public int PseudoLabeledCount => PseudoLabels.Count(p => p >= 0);
 }
 
 /// <summary>
 /// Self-training over a graph built once: from an estimator fitted on the true labels, adopt as pseudo-labels the rows
 /// without a true label whose top probability reaches their predicted class's threshold (and is not zero), refit with
-/// them as labels (<see cref="LabelDiffusion.Refit"/>: the same graph), repeat.
+/// them as labels (<see cref="LabelDiffusion.Refit(ReadOnlySpan{long}, ReadOnlySpan{double}, IProgress{StageProgress}?, CancellationToken)"/>: the same graph), repeat.
 /// </summary>
 public static class SelfTrainer
 {
