@@ -79,11 +79,12 @@ class _LabelDiffusion(ClassifierMixin, BaseEstimator):
         X, y = self._validate_data(X, y)
         self.X_ = X
         check_classification_targets(y)
-        classes = np.unique(y)
-        classes = classes[classes != -1]
-        self.classes_ = classes
         y = np.asarray(y)
-        labels = np.where(y == -1, -1, np.searchsorted(classes, y)).astype(np.int64)
+        # Only numbers can be -1: string labels are compared with nothing (numpy would warn that it cannot).
+        unlabeled = y == -1 if y.dtype.kind not in "USV" else np.zeros(y.shape, dtype=bool)
+        classes = np.unique(y[~unlabeled])
+        self.classes_ = classes
+        labels = np.where(unlabeled, -1, np.searchsorted(classes, y)).astype(np.int64)
         options = self._engine_options(X)
         if callable(self.kernel):
             model = _native.FittedModel(options, graph=self._kernel_graph(X), labels=labels)
