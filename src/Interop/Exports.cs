@@ -233,22 +233,27 @@ internal sealed class FittedModel : IDisposable
     {
         var result = _model.Result;
         var search = _model.KnnSearchReport;
-        return JsonSerializer.Serialize(new Dictionary<string, object?>
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer))
         {
-            ["rows"] = result.Rows,
-            ["classes"] = result.Classes,
-            ["n_iter"] = result.NIter,
-            ["converged"] = result.Converged,
-            ["engine"] = _model.Engine.Name,
-            ["device"] = _model.Engine.Device,
-            ["engine_choice"] = _choice,
-            ["precision"] = OptionNames.Precision[_model.FitPrecision],
-            ["precision_escalation"] = _model.PrecisionEscalation,
-            ["knn_search"] = search is null ? null : OptionNames.KnnSearch[search.Method],
-            ["knn_recall"] = search?.Recall,
-            ["graph_seconds"] = _model.GraphSeconds,
-            ["diffuse_seconds"] = _model.DiffuseSeconds,
-        });
+            json.WriteStartObject();
+            json.WriteNumber("rows", result.Rows);
+            json.WriteNumber("classes", result.Classes);
+            json.WriteNumber("n_iter", result.NIter);
+            json.WriteBoolean("converged", result.Converged);
+            json.WriteString("engine", _model.Engine.Name);
+            json.WriteString("device", _model.Engine.Device);
+            json.WriteString("engine_choice", _choice);
+            json.WriteString("precision", OptionNames.Precision[_model.FitPrecision]);
+            json.WriteString("precision_escalation", _model.PrecisionEscalation);
+            json.WriteString("knn_search", search is null ? null : OptionNames.KnnSearch[search.Method]);
+            if (search is null) json.WriteNull("knn_recall");
+            else json.WriteNumber("knn_recall", search.Recall);
+            json.WriteNumber("graph_seconds", _model.GraphSeconds);
+            json.WriteNumber("diffuse_seconds", _model.DiffuseSeconds);
+            json.WriteEndObject();
+        }
+        return System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
     }
 
     public void Dispose()
