@@ -111,9 +111,20 @@ public static class Engines
         }
     }
 
+    /// <summary>Why the first probe found no GPU: a process keeps the devices it started with, so later choices (a Python
+    /// session fits many times) do not probe again.</summary>
+    private static string? s_noGpu;
+
     private static bool TryOpenGpu([NotNullWhen(true)] out IDiffusionEngine? gpu, out string whyNot)
     {
+        gpu = null;
+        if (s_noGpu is { } known)
+        {
+            whyNot = known;
+            return false;
+        }
         bool usable = GpuEngine.TryCreate(out var engine, out whyNot);
+        if (!usable) s_noGpu = whyNot;
         gpu = engine;
         return usable;
     }
