@@ -55,6 +55,7 @@ internal sealed class SparseDeviceOperator : IDeviceOperator
     {
         _engine = engine;
         Rows = matrix.Rows;
+        Pattern = matrix.Pattern;
         _spreading = model == DiffusionModel.Spreading;
         var memory = engine.Memory;
         var buffers = new List<IDisposable>();
@@ -80,6 +81,9 @@ internal sealed class SparseDeviceOperator : IDeviceOperator
     }
 
     public int Rows { get; }
+
+    /// <summary>W's pattern, kept on the host (4 bytes an entry) for the workflows that walk the graph.</summary>
+    public GraphPattern Pattern { get; }
 
     public void Apply(ArrayView<double> logScale, ArrayView<double> g, ArrayView<double> outLog, ArrayView<double> outSum, int classes,
         CancellationToken cancellation)
