@@ -12,7 +12,7 @@ public static class WorkflowNames
         (SelfTrainingStop.NoUnlabeledLeft, "no_unlabeled_left"), (SelfTrainingStop.MaxRounds, "max_rounds"));
 
     public static NameTable<PickStrategy> Strategy { get; } = new((PickStrategy.Entropy, "entropy"), (PickStrategy.Margin, "margin"),
-        (PickStrategy.Random, "random"), (PickStrategy.Coverage, "coverage"));
+        (PickStrategy.Random, "random"), (PickStrategy.Coverage, "coverage"), (PickStrategy.GraphCoverage, "graph-coverage"));
 
     public static NameTable<ActiveStop> ActiveStop { get; } = new((Active.ActiveStop.RoundsDone, "rounds_done"),
         (Active.ActiveStop.NothingLeft, "nothing_left"), (Active.ActiveStop.OracleStopped, "oracle_stopped"));
