@@ -216,31 +216,37 @@ def _pointer(array):
 
 def _cancellable(call):
     """Runs call(cancellation) so that Ctrl-C stops it: on the main thread the call runs on a worker thread while this
-    one waits, and an interrupt cancels the .NET side and waits for it to stop."""
+    one waits, and an interrupt cancels the .NET side and waits for it to stop. An interrupt can arrive at any point,
+    even while the worker is starting, so every path after the start cancels and waits: a call never runs on unwatched."""
     lib = library()
     if threading.current_thread() is not threading.main_thread():
         return call(None)
     source = lib.NewCancellation()
     outcome = {}
+    done = threading.Event()
 
     def work():
         try:
             outcome["value"] = call(source)
         except BaseException as error:
             outcome["error"] = error
+        finally:
+            done.set()
 
     worker = threading.Thread(target=work, name="gpuspread", daemon=True)
     try:
         worker.start()
-        try:
-            while worker.is_alive():
-                worker.join(0.2)
-        except KeyboardInterrupt:
-            lib.Cancel(source)
-            worker.join()
-            raise Cancelled("gpuspread: cancelled") from None
+        while not done.wait(0.2):
+            pass
+    except KeyboardInterrupt:
+        lib.Cancel(source)
+        # Interrupted inside start(), the thread may still be starting; it runs (and stops at once) unless start()
+        # was interrupted before it created the thread, which then never sets _started.
+        if worker._started.wait(5):
+            done.wait()
+        raise Cancelled("gpuspread: cancelled") from None
     finally:
-        if not worker.is_alive():
+        if done.is_set():
             lib.ReleaseCancellation(source)
     if "error" in outcome:
         raise outcome["error"]

@@ -251,7 +251,8 @@ def test_ctrl_c_stops_a_fit():
     y = np.full(len(X), -1)
     y[:100] = rng.randint(0, 3, 100)
     live = _native.library().LiveModels()
-    model = gpuspread.LabelSpreading(gamma=1e-4, precision="float64", max_iter=1000, tol=0)
+    # The smallest memory limit: the engine would otherwise cache these 40,000^2 weights in up to half of the memory.
+    model = gpuspread.LabelSpreading(gamma=1e-4, precision="float64", max_iter=1000, tol=0, memory_limit=64 << 20)
     timer = threading.Timer(0.5, _thread.interrupt_main)
     started = time.perf_counter()
     timer.start()

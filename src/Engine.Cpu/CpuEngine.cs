@@ -102,6 +102,7 @@ internal sealed class CpuGraph(DiffusionOptions options, GraphInputKind input, I
     public GraphInputKind Input { get; } = input;
     public KnnSearchReport? KnnSearchReport { get; } = knnSearchReport;
     public IDiffusionOperator Operator => op;
+    public GraphPattern? Pattern => order is null && op is CsrOperator csr ? csr.Matrix.Pattern : null;
     public int[]? Order => order;
 
     public DiffusionResult Diffuse(ReadOnlySpan<int> classIndex, int classes, DiffusionOptions options,

@@ -62,6 +62,7 @@ internal sealed class SparseDeviceOperator : IDeviceOperator
         Rows = matrix.Rows;
         if (model == DiffusionModel.Poisson) matrix = matrix.SymmetricPart();
         model = PoissonLearning.OperatorModel(model);
+        Pattern = matrix.Pattern;
         _spreading = model == DiffusionModel.Spreading;
         _hostHalfLogInverse = matrix.HalfLogInverseDegrees(model);
         var memory = engine.Memory;
@@ -90,6 +91,9 @@ internal sealed class SparseDeviceOperator : IDeviceOperator
     public int Rows { get; }
 
     public double[] HalfLogDegrees() => Array.ConvertAll(_hostHalfLogInverse, term => -term);
+
+    /// <summary>W's pattern, kept on the host (4 bytes an entry) for the workflows that walk the graph.</summary>
+    public GraphPattern Pattern { get; }
 
     public void Apply(ArrayView<double> logScale, ArrayView<double> g, ArrayView<double> outLog, ArrayView<double> outSum, int classes,
         CancellationToken cancellation)

@@ -18,6 +18,7 @@ internal sealed class GpuGraph(GpuEngine engine, DiffusionOptions options, Graph
     public GraphInputKind Input => input;
     public KnnSearchReport? KnnSearchReport => knnSearchReport;
     public IDeviceOperator Operator => op;
+    public GraphPattern? Pattern => (op as SparseDeviceOperator)?.Pattern;
 
     private DeviceMemory Memory => engine.Memory;
 

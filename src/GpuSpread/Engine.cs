@@ -30,6 +30,23 @@ public interface IAffinityGraph : IDisposable
 
     /// <summary>How the knn kernel's neighbours were found (null: no knn graph from features).</summary>
     KnnSearchReport? KnnSearchReport { get; }
+
+    /// <summary>Which rows each row of W links to, in the caller's row order; null where W is not held as a sparse matrix
+    /// (the rbf kernel's, computed tile by tile, and a combination of operators).</summary>
+    GraphPattern? Pattern { get; }
+}
+
+/// <summary>
+/// The sparsity pattern of a sparse W: row i's stored columns, in increasing order (for the knn kernel, i's k nearest
+/// rows, i itself among them unless dropped). The arrays are shared with the graph: read them, never write.
+/// </summary>
+/// <param name="Rows">The graph's rows (and columns).</param>
+/// <param name="RowStart">Rows + 1 offsets into <paramref name="Columns"/>.</param>
+/// <param name="Columns">Every row's stored columns, row after row.</param>
+public sealed record GraphPattern(int Rows, int[] RowStart, int[] Columns)
+{
+    /// <summary>The columns row <paramref name="row"/> links to, in increasing order (a Poisson graph's: those of W's symmetric part).</summary>
+    public ReadOnlySpan<int> Neighbours(int row) => Columns.AsSpan(RowStart[row], RowStart[row + 1] - RowStart[row]);
 }
 
 /// <summary>How a knn graph's neighbour lists were found.</summary>

@@ -115,6 +115,9 @@ public class LabelDiffusion : IDisposable
     /// <summary>How the fitted knn graph's neighbours were found, with the sampled recall when approximate (null: no knn graph).</summary>
     public KnnSearchReport? KnnSearchReport => (_graph ?? throw NotFitted()).KnnSearchReport;
 
+    /// <summary>Which rows each row of the fitted graph links to (null: the graph is not held as a sparse matrix, e.g. rbf).</summary>
+    public GraphPattern? GraphPattern => (_graph ?? throw NotFitted()).Pattern;
+
     /// <summary>Seconds the last <see cref="Fit(GraphInput, ReadOnlySpan{long}, IProgress{StageProgress}?, CancellationToken)"/> spent building the graph (0 after a <see cref="Refit(ReadOnlySpan{long}, ReadOnlySpan{double}, IProgress{StageProgress}?, CancellationToken)"/>).</summary>
     public double GraphSeconds { get; private set; }
 

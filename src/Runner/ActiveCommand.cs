@@ -5,7 +5,7 @@ namespace GpuSpread.Runner;
 
 /// <summary>
 /// <c>gpuspread active</c>: active learning. Each round fits the model (the graph is built once and reused), picks
-/// <c>--batch</c> unlabeled rows by <c>--strategy</c> (the most uncertain by entropy unless told), asks for their
+/// <c>--batch</c> unlabeled rows by <c>--strategy</c> (graph-coverage unless told; entropy for the demo), asks for their
 /// labels (an answer key, a person at the terminal, or a file round-trip) and adds them. Writes DIR/report.json (a <c>rounds</c> list with <c>round</c>,
 /// <c>n_labeled</c>, <c>accuracy</c>, <c>picked</c>), report.txt, the final labels, predictions and distributions, and the
 /// figures. Other programs read report.json. The stages: <see cref="ActiveSession"/> (the arguments and data),
@@ -30,7 +30,7 @@ public static class ActiveCommand
         var batch = new Option<int?>("--batch") { Description = "Rows picked per round (default 5)." };
         var imageShape = new Option<string?>("--image-shape") { Description = "Rows are images of this shape, e.g. 8x8: drawn in the terminal and in picked.png." };
         var classes = new Option<string?>("--classes") { Description = "The labels a person may give, e.g. 0-9 or 1,2,5 (default: any integer other than -1)." };
-        var strategy = new Option<string?>("--strategy") { Description = "How a round picks rows: entropy (the default, scikit-learn's example), margin, random (the baseline), coverage (the smallest margins, skipping near-duplicates of rows already picked: a batch is not spent on look-alikes)." };
+        var strategy = new Option<string?>("--strategy") { Description = "How a round picks rows: graph-coverage (the default; the demo's is entropy): the rows whose neighbourhood in the graph holds the most uncertainty no label or earlier pick covers; entropy (scikit-learn's example), margin, random (the baseline), coverage (the smallest margins, skipping near-duplicates of rows already picked). A resumed session keeps its journal's." };
         strategy.AcceptOnlyFromAmong([.. WorkflowNames.Strategy.Names]);
         var seed = new Option<int?>("--seed") { Description = "Seed of the random and coverage strategies' choices (default 0)." };
         var warmStart = new Option<bool>("--warm-start") { Description = "Start each round's iteration from the previous round's distributions (LabelPropagation only: its iterate is its distributions)." };

@@ -62,12 +62,30 @@ public sealed record ActiveSession(FeatureMatrix Features, long[] Labels, long[]
             Rounds = a.Rounds ?? (a.Demo is not null ? DigitsDemo.Rounds : 5),
             Batch = a.Batch ?? (a.Demo is not null ? DigitsDemo.Batch : 5),
             WarmStart = a.WarmStart,
-            Strategy = a.Strategy is null ? PickStrategy.Entropy : WorkflowNames.Strategy.Parse(a.Strategy, "strategy"),
+            Strategy = a.Strategy is not null ? WorkflowNames.Strategy.Parse(a.Strategy, "strategy") : DefaultStrategy(a),
             Seed = a.Seed ?? 0,
         };
         active.Validate();
         var allowed = a.Classes is null ? null : ParseClasses(a.Classes);
         return new ActiveSession(features, labels, truth, indices, options, active, oracle, shape, allowed, source, a.Demo);
+    }
+
+    /// <summary>The strategy when --strategy is not given.</summary>
+    public const PickStrategy UsersDefaultStrategy = PickStrategy.GraphCoverage;
+
+    /// <summary>
+    /// Without --strategy: entropy for the demo (scikit-learn's example); a resumed session's own, from its journal
+    /// (one without a strategy was made with entropy, the default before graph-coverage); graph-coverage otherwise.
+    /// </summary>
+    private static PickStrategy DefaultStrategy(ActiveArguments a)
+    {
+        if (a.Demo is not null) return PickStrategy.Entropy;
+        string journal = Path.Combine(a.Out, ActiveCommand.JournalFile);
+        if (a.Resume && File.Exists(journal))
+            return ActiveJournal.Read(journal).Fingerprint.TryGetValue("strategy", out string? name)
+                ? WorkflowNames.Strategy.Parse(name, "the journal's strategy")
+                : PickStrategy.Entropy;
+        return UsersDefaultStrategy;
     }
 
     /// <summary>"8x8" (rows x columns), which must multiply to the number of features.</summary>

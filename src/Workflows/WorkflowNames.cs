@@ -15,7 +15,7 @@ public static class WorkflowNames
 
     /// <summary><c>--strategy</c> of active learning: entropy, margin, random, coverage.</summary>
     public static NameTable<PickStrategy> Strategy { get; } = new((PickStrategy.Entropy, "entropy"), (PickStrategy.Margin, "margin"),
-        (PickStrategy.Random, "random"), (PickStrategy.Coverage, "coverage"));
+        (PickStrategy.Random, "random"), (PickStrategy.Coverage, "coverage"), (PickStrategy.GraphCoverage, "graph-coverage"));
 
     /// <summary>Why an active-learning session ended: rounds_done, nothing_left, oracle_stopped.</summary>
     public static NameTable<ActiveStop> ActiveStop { get; } = new((Active.ActiveStop.RoundsDone, "rounds_done"),

@@ -186,6 +186,42 @@ public sealed class ActiveCommandTests : IDisposable
     }
 
     [Fact]
+    public void UsersDataDefaultsToGraphCoverageAndAResumedSessionKeepsItsJournalsStrategy()
+    {
+        var random = new Random(8);
+        int n = 50;
+        var x = new double[n * 3];
+        var truth = new long[n];
+        for (int i = 0; i < n; i++)
+        {
+            truth[i] = i % 2;
+            for (int f = 0; f < 3; f++) x[i * 3 + f] = 4 * truth[i] + random.NextDouble();
+        }
+        NpyWriter.Write(PathOf("X.npy"), x, n, 3);
+        File.WriteAllLines(PathOf("y.csv"), truth.Select((t, i) => i < 2 ? t.ToString(CultureInfo.InvariantCulture) : "-1"));
+        string[] common = ["active", "--data", PathOf("X.npy"), "--labels", PathOf("y.csv"), "--oracle", "file", "--rounds", "2", "--batch", "3",
+            "--kernel", "knn", "--engine", "cpu"];
+
+        // Without --strategy: graph-coverage, journaled, and kept when resumed without --strategy.
+        // With --strategy entropy the journal holds no strategy, as every journal written before graph-coverage:
+        // resumed without --strategy, it goes on with entropy.
+        foreach (var (given, expected) in new[] { ((string?)null, "graph-coverage"), ("entropy", "entropy") })
+        {
+            string output = PathOf($"default-{given}");
+            string[] first = given is null ? [.. common, "--out", output] : [.. common, "--strategy", given, "--out", output];
+            var (code, _, stderr) = Run(first);
+            Assert.True(code == ExitCodes.Success, stderr);
+            Assert.Equal(given is null, File.ReadAllText(Path.Combine(output, ActiveCommand.JournalFile)).Contains("\"strategy\":\"graph-coverage\"", StringComparison.Ordinal));
+            Fill(Path.Combine(output, "batch-001.csv"), truth);
+            (code, _, stderr) = Run([.. common, "--out", output, "--resume"]);
+            Assert.True(code == ExitCodes.Success, stderr);
+            using var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "report.json")));
+            Assert.Equal(expected, report.RootElement.GetProperty("settings").GetProperty("strategy").GetString());
+            Assert.Equal(2, report.RootElement.GetProperty("rounds").GetArrayLength());
+        }
+    }
+
+    [Fact]
     public void TheKnnSearchIsChosenReportedAndPartOfTheJournal()
     {
         string approximate = PathOf("knn-approximate"), exact = PathOf("knn-exact");

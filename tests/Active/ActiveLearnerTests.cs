@@ -86,6 +86,33 @@ public sealed class ActiveLearnerTests
         Assert.All(picked, row => Assert.Equal(-1, labels[row]));
     }
 
+    [Theory]
+    [InlineData("cpu", AffinityKernel.Knn)]
+    [InlineData("cpu", AffinityKernel.Rbf)]
+    [InlineData("gpu-sim", AffinityKernel.Knn)]
+    public void GraphCoverageWalksTheModelsKnnGraphOrOneBuiltOnceForRbf(string engineName, AffinityKernel kernel)
+    {
+        var (features, labels, truth) = Blobs();
+        var (x, _) = TestData.Blobs(seed: 3, 120, d: 4, classes: 3, sigma: 0.4); // Blobs()'s features, for the brute-force lists
+        var options = Options with { Kernel = kernel, NNeighbors = 6 };
+        using var engine = new CountingEngine(TestData.CreateEngine(engineName));
+        var active = new ActiveLearningOptions { Rounds = 3, Batch = 4, Strategy = PickStrategy.GraphCoverage };
+        using var learner = new ActiveLearner(engine, features, labels, options, active, truth);
+        var result = learner.Run(new AnswerKeyOracle(truth));
+        // rbf: one more graph, the knn graph the picks walk, for all rounds.
+        Assert.Equal(kernel == AffinityKernel.Knn ? 1 : 2, engine.Graphs);
+
+        // Round 1 picks what the strategy picks on the model's fit and the brute-force knn lists of the same n_neighbors.
+        using var cpu = TestData.CreateEngine("cpu");
+        using var model = new LabelDiffusion(cpu, options).Fit(features, labels);
+        var candidates = Enumerable.Range(0, labels.Length).Where(i => labels[i] == -1).ToArray();
+        var labeled = Enumerable.Range(0, labels.Length).Where(i => labels[i] != -1).ToArray();
+        var expected = PickStrategies.GraphCoverage(model.Result.Distributions, 3, candidates, labeled, Engine.GraphPatternTests.BruteForceKnn(x, 6), 4);
+        Assert.Equal(expected, result.Rounds[0].Picked.Select(p => p.Row));
+        var picked = result.Rounds.SelectMany(r => r.Picked.Select(p => p.Row)).ToList();
+        Assert.Equal(12, picked.Distinct().Count());
+    }
+
     [Fact]
     public void SkippedRowsAreNotAskedAgainAndUndoAsksAgain()
     {

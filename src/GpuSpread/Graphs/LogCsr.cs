@@ -10,6 +10,8 @@ internal sealed record LogCsr(int Rows, int[] RowStart, int[] Columns, double[] 
 {
     public int Entries => Columns.Length;
 
+    public GraphPattern Pattern => new(Rows, RowStart, Columns);
+
     /// <summary>The log-weight of (i, j), or -inf when absent.</summary>
     public double LogWeight(int i, int j)
     {

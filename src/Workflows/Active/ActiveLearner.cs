@@ -97,6 +97,9 @@ public sealed class ActiveLearningEvents
 public sealed class ActiveLearner : IDisposable
 {
     private readonly LabelDiffusion _estimator;
+    private readonly IDiffusionEngine _engine;
+    private readonly DiffusionOptions _options;
+    private GraphPattern? _pickGraph;
     private readonly FeatureMatrix _features;
     private readonly ActiveLearningOptions _active;
     private readonly IReadOnlyList<long>? _truth;
@@ -125,6 +128,8 @@ public sealed class ActiveLearner : IDisposable
                 "(far rows hold mass like 1e-49 that normalising turns into 1), so starting from them keeps stale predictions; " +
                 "spreading converges in a few iterations from the labels anyway. Warm start is for LabelPropagation, whose iterate is its distributions");
         _estimator = new LabelDiffusion(engine, options);
+        _engine = engine;
+        _options = options;
         _features = features;
         _active = active;
         _truth = truth;
@@ -187,7 +192,8 @@ public sealed class ActiveLearner : IDisposable
             var clock = Stopwatch.StartNew();
             var (accuracy, report) = Score(fit);
             var picks = PickStrategies.Pick(_active.Strategy, fit.Distributions, fit.Classes.Length, candidates, _features,
-                _active.Batch, _active.Seed, round);
+                _active.Batch, _active.Seed, round, Labeled(),
+                _active.Strategy == PickStrategy.GraphCoverage ? PickGraph(progress, cancellation) : null);
             if (journaled is not null)
             {
                 if (!picks.SequenceEqual(journaled.Picked))
@@ -242,6 +248,26 @@ public sealed class ActiveLearner : IDisposable
         }
 
         return new ActiveLearningResult(results, FinalFit(last, results, progress, cancellation), stop);
+    }
+
+    private List<int> Labeled()
+    {
+        var rows = new List<int>();
+        for (int i = 0; i < _labels.Length; i++)
+            if (_labels[i] != LabelEncoding.Unlabeled) rows.Add(i);
+        return rows;
+    }
+
+    /// <summary>
+    /// The graph <see cref="PickStrategy.GraphCoverage"/> walks: the model's own where it is sparse (knn); for the rbf
+    /// kernel, whose affinities are computed tile by tile, the knn graph of the same features and n_neighbors, built once.
+    /// </summary>
+    private GraphPattern PickGraph(IProgress<StageProgress>? progress, CancellationToken cancellation)
+    {
+        if (_pickGraph is not null) return _pickGraph;
+        if (_estimator.GraphPattern is { } own) return _pickGraph = own;
+        using var knn = _engine.BuildGraph(GraphInput.FromFeatures(_features), _options with { Kernel = AffinityKernel.Knn, Precision = _estimator.FitPrecision }, progress, cancellation);
+        return _pickGraph = knn.Pattern ?? throw new InvalidOperationException($"the {_engine.Description.Name} engine's knn graph has no pattern");
     }
 
     /// <summary>The model on every label known now (the last round's fit when nothing was added since).</summary>

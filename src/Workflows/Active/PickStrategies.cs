@@ -18,6 +18,16 @@ public enum PickStrategy
     /// distance within a pool of the most uncertain rows), so that a batch is not spent on one clutch of look-alikes.
     /// </summary>
     Coverage,
+
+    /// <summary>
+    /// Batch-aware, over the graph: each row is worth its uncertainty (1 minus the gap between its two most probable
+    /// classes; 1 for a row no label reached), and a pick covers the rows that reach it within
+    /// <see cref="PickStrategies.CoverageSteps"/> steps along the graph's links, the rows whose fit it moves first.
+    /// Rows a label covers are worth nothing; each pick is the candidate whose uncovered rows are worth the most, so
+    /// that a batch spreads over the uncertain regions instead of spending picks on one clutch of look-alikes, and
+    /// weighs a region by how many rows it holds. Ties go to the more uncertain row, then to the lower index.
+    /// </summary>
+    GraphCoverage,
 }
 
 /// <summary>The rows a round picks under each <see cref="PickStrategy"/>.</summary>
@@ -26,12 +36,21 @@ public static class PickStrategies
     /// <summary>Candidates per pick in <see cref="PickStrategy.Coverage"/>'s pool.</summary>
     public const int CoveragePoolFactor = 10;
 
+    /// <summary>How many steps towards a row <see cref="PickStrategy.GraphCoverage"/> counts a row as covered by it.</summary>
+    public const int CoverageSteps = 2;
+
+    /// <summary><see cref="PickStrategy.GraphCoverage"/> counts worth in units of 2^-32, so that its sums are exact
+    /// whatever their order: ties are ties, and subtracting what a pick covers leaves exactly the rest.</summary>
+    private const double WorthUnit = 4294967296.0;
+
     /// <param name="distributions">n x classes, the round's fit.</param>
     /// <param name="candidates">The unlabeled rows that may be picked, in increasing order.</param>
     /// <param name="seed">The session's seed; with <paramref name="round"/> it fixes a round's random choices, whatever came before.</param>
+    /// <param name="labeled">The labeled rows (<see cref="PickStrategy.GraphCoverage"/> only).</param>
+    /// <param name="graph">The graph the rows are linked by (<see cref="PickStrategy.GraphCoverage"/> only).</param>
     /// <returns>The picked rows, in the order they were chosen.</returns>
     public static int[] Pick(PickStrategy strategy, double[] distributions, int classes, IReadOnlyList<int> candidates,
-        FeatureMatrix features, int batch, int seed, int round)
+        FeatureMatrix features, int batch, int seed, int round, IReadOnlyList<int>? labeled = null, GraphPattern? graph = null)
     {
         ArgumentNullException.ThrowIfNull(distributions);
         ArgumentNullException.ThrowIfNull(candidates);
@@ -47,6 +66,10 @@ public static class PickStrategies
                 return [.. Shuffled(candidates, random).Take(batch)];
             case PickStrategy.Coverage:
                 return Coverage(distributions, classes, candidates, features, batch, random);
+            case PickStrategy.GraphCoverage:
+                return GraphCoverage(distributions, classes, candidates,
+                    labeled ?? throw new ArgumentNullException(nameof(labeled), "graph coverage needs the labeled rows"),
+                    graph ?? throw new ArgumentNullException(nameof(graph), "graph coverage needs the graph"), batch);
             default:
                 throw new ArgumentOutOfRangeException(nameof(strategy), strategy, null);
         }
@@ -105,6 +128,122 @@ public static class PickStrategies
         }
         picked.AddRange(skipped.Take(batch - picked.Count));
         return [.. picked];
+    }
+
+    /// <summary>
+    /// <see cref="PickStrategy.GraphCoverage"/>: greedy maximum coverage. The ball of row j is j and the rows with a path
+    /// of at most <see cref="CoverageSteps"/> links to j (i links to the rows of its graph row: for knn, i's neighbours).
+    /// </summary>
+    /// <param name="candidates">The rows that may be picked.</param>
+    /// <param name="labeled">The labeled rows: their balls are covered from the start.</param>
+    /// <returns>The picked rows, in the order they were chosen.</returns>
+    public static int[] GraphCoverage(double[] distributions, int classes, IReadOnlyList<int> candidates, IReadOnlyList<int> labeled,
+        GraphPattern graph, int batch)
+    {
+        ArgumentNullException.ThrowIfNull(distributions);
+        ArgumentNullException.ThrowIfNull(candidates);
+        ArgumentNullException.ThrowIfNull(labeled);
+        ArgumentNullException.ThrowIfNull(graph);
+        int n = graph.Rows;
+        if (distributions.Length != (long)n * classes)
+            throw new ArgumentException($"{distributions.Length} distribution values for a graph of {n} rows and {classes} classes", nameof(distributions));
+        var linksIn = Transposed(graph);
+
+        var all = Enumerable.Range(0, n).ToArray();
+        var margins = Margins(distributions, classes, all);
+        var worth = new long[n];
+        for (int i = 0; i < n; i++) worth[i] = (long)Math.Round(WorthUnit * (double.IsNaN(margins[i]) ? 1 : 1 + margins[i]));
+        var ownWorth = (long[])worth.Clone();
+        var covered = new bool[n];
+        var visit = new Visits(n);
+        foreach (int row in labeled)
+            foreach (int i in visit.Ball(linksIn, row))
+            {
+                covered[i] = true;
+                worth[i] = 0;
+            }
+
+        var score = new long[n];
+        var eligible = new bool[n];
+        foreach (int row in candidates) eligible[row] = true;
+        Parallel.ForEach(System.Collections.Concurrent.Partitioner.Create(0, candidates.Count, 1024), () => new Visits(n), (range, _, local) =>
+        {
+            for (int c = range.Item1; c < range.Item2; c++)
+            {
+                long sum = 0;
+                foreach (int i in local.Ball(linksIn, candidates[c])) sum += worth[i];
+                score[candidates[c]] = sum;
+            }
+            return local;
+        }, _ => { });
+
+        var picked = new List<int>(Math.Min(batch, candidates.Count));
+        var reach = new Visits(n);
+        while (picked.Count < batch)
+        {
+            int best = -1;
+            foreach (int row in candidates)
+                if (eligible[row] && (best < 0 || Better(row, best))) best = row;
+            if (best < 0) break;
+            picked.Add(best);
+            eligible[best] = false;
+            var newlyCovered = visit.Ball(linksIn, best).Where(i => !covered[i]).ToArray();
+            foreach (int i in newlyCovered)
+            {
+                covered[i] = true;
+                if (worth[i] == 0) continue;
+                // The rows whose balls hold i: i and the rows i reaches within the steps, along the graph's own links.
+                foreach (int m in reach.Ball(graph, i)) score[m] -= worth[i];
+                worth[i] = 0;
+            }
+        }
+        return [.. picked];
+
+        bool Better(int a, int b) =>
+            score[a] != score[b] ? score[a] > score[b] : ownWorth[a] != ownWorth[b] ? ownWorth[a] > ownWorth[b] : a < b;
+    }
+
+    /// <summary>W's links reversed: row j lists the rows that link to j.</summary>
+    private static GraphPattern Transposed(GraphPattern graph)
+    {
+        int n = graph.Rows;
+        var rowStart = new int[n + 1];
+        foreach (int j in graph.Columns) rowStart[j + 1]++;
+        for (int j = 0; j < n; j++) rowStart[j + 1] += rowStart[j];
+        var next = rowStart[..n];
+        var columns = new int[graph.Columns.Length];
+        for (int i = 0; i < n; i++)
+            foreach (int j in graph.Neighbours(i)) columns[next[j]++] = i;
+        return new GraphPattern(n, rowStart, columns);
+    }
+
+    /// <summary>Marks for one walk at a time: the rows within <see cref="CoverageSteps"/> links of a row, each once.</summary>
+    private sealed class Visits(int rows)
+    {
+        private readonly int[] _stamp = new int[rows];
+        private int _walk;
+
+        /// <summary>The row itself, then every row within <see cref="CoverageSteps"/> links along <paramref name="links"/>, each once.</summary>
+        public List<int> Ball(GraphPattern links, int row)
+        {
+            _walk++;
+            var result = new List<int> { row };
+            _stamp[row] = _walk;
+            int frontierStart = 0;
+            for (int step = 0; step < CoverageSteps; step++)
+            {
+                int frontierEnd = result.Count;
+                for (int f = frontierStart; f < frontierEnd; f++)
+                    foreach (int next in links.Neighbours(result[f]))
+                        if (_stamp[next] != _walk)
+                        {
+                            _stamp[next] = _walk;
+                            result.Add(next);
+                        }
+                frontierStart = frontierEnd;
+            }
+            return result;
+        }
     }
 
     private static int[] Shuffled(IReadOnlyList<int> rows, Random random)
