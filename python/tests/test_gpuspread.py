@@ -6,6 +6,7 @@ import gc
 import os
 import pickle
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -252,14 +253,21 @@ def test_ctrl_c_stops_a_fit():
     y[:100] = rng.randint(0, 3, 100)
     live = _native.library().LiveModels()
     # The smallest memory limit: the engine would otherwise cache these 40,000^2 weights in up to half of the memory.
-    model = gpuspread.LabelSpreading(gamma=1e-4, precision="float64", max_iter=1000, tol=0, memory_limit=64 << 20)
+    # Uninterrupted, the fit ends (30 iterations), so that a failure fails rather than hangs.
+    model = gpuspread.LabelSpreading(gamma=1e-4, precision="float64", max_iter=30, tol=0, memory_limit=64 << 20)
+    # Python raises KeyboardInterrupt only where SIGINT has its handler; a parent that ignores SIGINT (a test runner
+    # may) passes that on, and interrupt_main would then do nothing.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = threading.Timer(0.5, _thread.interrupt_main)
-    started = time.perf_counter()
-    timer.start()
-    with pytest.raises(KeyboardInterrupt):
-        model.fit(X, y)
-    stopped = time.perf_counter() - started
-    timer.cancel()
+    try:
+        started = time.perf_counter()
+        timer.start()
+        with pytest.raises(KeyboardInterrupt):
+            model.fit(X, y)
+        stopped = time.perf_counter() - started
+    finally:
+        timer.cancel()
+        signal.signal(signal.SIGINT, previous)
     assert stopped < 5, f"the fit stopped {stopped:.1f} s after it started, 0.5 s after Ctrl-C was sent"
     assert not hasattr(model, "label_distributions_")
     gc.collect()
