@@ -89,7 +89,7 @@ sed 's/^/    /' "$out/devices.txt" >> "$summary"
 tests=(-class GpuSpread.Tests.Gpu.RealGpuTests)
 if [[ $quick == 0 ]]; then
     for class in Fixtures.SklearnParityTests Graphs.GraphParityTests Graphs.CombinationTests Graphs.HandComputedGraphTests \
-                 Engine.ConjugateGradientTests Gpu.GpuCpuParityTests Gpu.GpuEngineTests; do
+                 Engine.ConjugateGradientTests Engine.PoissonTests Gpu.GpuCpuParityTests Gpu.GpuEngineTests; do
         tests+=(-class "GpuSpread.Tests.$class")
     done
 fi
