@@ -130,15 +130,7 @@ internal static class FixedPointLoop
         if (diffused < smallestLog) diffused = double.NegativeInfinity;
         if (label < 0)
         {
-            if (double.IsNegativeInfinity(diffused))
-            {
-                log = double.NegativeInfinity;
-                g.Clear();
-                return;
-            }
-            log = diffused;
-            double inverse = 1 / max;
-            for (int k = 0; k < g.Length; k++) g[k] *= inverse;
+            Rescale(ref log, g, diffused, max);
             return;
         }
         double clamped = Math.Log(1 - alpha);
@@ -147,6 +139,23 @@ internal static class FixedPointLoop
         for (int k = 0; k < g.Length; k++) g[k] *= diffusedWeight;
         g[label] += Math.Exp(clamped - scale);
         log = scale;
+    }
+
+    /// <summary>
+    /// An unlabeled row after the operator: <c>(diffused, G / largest)</c>, its largest magnitude 1, or the zero row
+    /// <c>(-inf, 0)</c> when nothing reached it (<paramref name="diffused"/> = -inf).
+    /// </summary>
+    internal static void Rescale(ref double log, Span<double> g, double diffused, double largest)
+    {
+        if (double.IsNegativeInfinity(diffused))
+        {
+            log = double.NegativeInfinity;
+            g.Clear();
+            return;
+        }
+        log = diffused;
+        double inverse = 1 / largest;
+        for (int k = 0; k < g.Length; k++) g[k] *= inverse;
     }
 
     /// <summary>Divides the row (T F)_i by its sum (a zero row stays zero), then resets a labeled row to Y0.</summary>

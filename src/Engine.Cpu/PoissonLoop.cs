@@ -18,7 +18,6 @@ internal static class PoissonLoop
         int width = FixedPointLoop.Width(classes + 1);
         int[] labels = classIndex.ToArray();
         double[] mean = PoissonLearning.MeanLabel(labels, classes);
-        int labeled = labels.Count(label => label >= 0);
         var halfLogDegree = new double[n];
         for (int i = 0; i < n; i++) halfLogDegree[i] = op.HalfLogDegree(i);
         double logTotalDegree = PoissonLearning.LogSumOfDegrees(halfLogDegree);
@@ -29,21 +28,14 @@ internal static class PoissonLoop
         var outG = new double[(long)op.PaddedRows * width];
         Array.Fill(log, double.NegativeInfinity);
         Array.Fill(outLog, double.NegativeInfinity);
-        // z = 0; the walk starts uniform on the labeled rows: y = D^-1/2 v with v_i = 1/m.
-        for (int i = 0; i < n; i++)
-            if (labels[i] >= 0)
-            {
-                log[i] = -Math.Log(labeled) - halfLogDegree[i];
-                g[(long)i * width + walk] = 1;
-            }
+        PoissonLearning.StartWalk(labels, halfLogDegree, log, g, width, walk);
 
         int blocks = (n + RowsPerBlock - 1) / RowsPerBlock;
         var blockDeviation = new double[blocks];
         var parallel = new ParallelOptions { CancellationToken = cancellation };
-        double threshold = 1.0 / n;
         double deviation = double.PositiveInfinity;
         int iterations = 0;
-        while ((iterations < PoissonLearning.MinIterations || deviation > threshold) && iterations < options.MaxIter)
+        while (!PoissonLearning.RuleMet(iterations, deviation, n) && iterations < options.MaxIter)
         {
             progress?.Report(new StageProgress("iterate", iterations, options.MaxIter, deviation));
             op.Apply(log, g, width, outLog, outG, cancellation);
@@ -66,17 +58,9 @@ internal static class PoissonLoop
             deviation = blockDeviation.Max();
             iterations++;
         }
-        bool converged = iterations >= PoissonLearning.MinIterations && deviation <= threshold;
+        bool converged = PoissonLearning.RuleMet(iterations, deviation, n);
         if (!converged) progress?.Report(new StageProgress("iterate", options.MaxIter, options.MaxIter, deviation));
-
-        var distributions = new double[(long)n * classes];
-        Parallel.For(0, blocks, block =>
-        {
-            int end = Math.Min(n, (block + 1) * RowsPerBlock);
-            for (int i = block * RowsPerBlock; i < end; i++)
-                PoissonLearning.Distribution(g.AsSpan(i * width, classes), distributions.AsSpan(i * classes, classes));
-        });
-        return new DiffusionResult(distributions, n, classes, iterations, converged);
+        return new DiffusionResult(PoissonLearning.Distributions(g, n, width, classes), n, classes, iterations, converged);
     }
 
     /// <summary>
@@ -90,15 +74,7 @@ internal static class PoissonLoop
         double diffused = double.IsNegativeInfinity(log) || largest == 0 ? double.NegativeInfinity : log + Math.Log(largest);
         if (label < 0)
         {
-            if (double.IsNegativeInfinity(diffused))
-            {
-                log = double.NegativeInfinity;
-                g.Clear();
-                return;
-            }
-            log = diffused;
-            double inverse = 1 / largest;
-            for (int k = 0; k < g.Length; k++) g[k] *= inverse;
+            FixedPointLoop.Rescale(ref log, g, diffused, largest);
             return;
         }
         double scale = Math.Max(diffused, sigma);

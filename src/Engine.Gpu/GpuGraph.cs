@@ -98,17 +98,13 @@ internal sealed class GpuGraph(GpuEngine engine, DiffusionOptions options, Graph
     {
         int n = Rows;
         var state = engine.State;
-        using var first = new State(Memory, n, classes);
-        using var second = new State(Memory, n, classes);
+        var (start, empty) = States(initialLog, initialG, classes);
+        using var first = start;
+        using var second = empty;
         using var labelBuffer = Memory.Upload(labels, "the labels");
-        int groups = (n + engine.ReductionThreads - 1) / engine.ReductionThreads;
+        int groups = Groups;
         using var partials = Memory.Allocate<double>(groups, "the change's partial sums");
         using var change = Memory.Allocate<double>(1, "the change");
-
-        first.Log.View.SubView(0, n).CopyFromCPU(initialLog);
-        first.G.View.SubView(0, (long)n * classes).CopyFromCPU(initialG);
-        state.FillDouble(n, second.Log.View, double.NegativeInfinity);
-        second.G.View.MemSetToZero();
 
         bool spreading = options.Model == DiffusionModel.Spreading;
         var update = new UpdateArgs
@@ -118,8 +114,8 @@ internal sealed class GpuGraph(GpuEngine engine, DiffusionOptions options, Graph
             // With scikit-learn's cut, label mass below float64's range is dropped as float64 drops it.
             SmallestLog = options.Float64UnderflowCut ? -DiffusionOptions.Float64UnderflowExponent : double.NegativeInfinity,
         };
-        var reduce = new KernelConfig(groups, engine.ReductionThreads, SharedMemoryConfig.RequestDynamic<double>(engine.ReductionThreads));
-        var sum = new KernelConfig(1, engine.ReductionThreads, SharedMemoryConfig.RequestDynamic<double>(engine.ReductionThreads));
+        var reduce = Reduction(groups);
+        var sum = Reduction(1);
 
         double Change(State current, State previous, UpdateRule rule)
         {
@@ -163,41 +159,31 @@ internal sealed class GpuGraph(GpuEngine engine, DiffusionOptions options, Graph
         int n = Rows;
         int width = classes + 1;
         double[] mean = PoissonLearning.MeanLabel(labels, classes);
-        int labeled = labels.Count(label => label >= 0);
         double[] halfLogDegree = op.HalfLogDegrees();
         var log = new double[n];
         var g = new double[(long)n * width];
         Array.Fill(log, double.NegativeInfinity);
-        for (int i = 0; i < n; i++)
-            if (labels[i] >= 0)
-            {
-                log[i] = -Math.Log(labeled) - halfLogDegree[i];
-                g[(long)i * width + classes] = 1;
-            }
+        PoissonLearning.StartWalk(labels, halfLogDegree, log, g, width, classes);
 
         var state = engine.State;
-        using var first = new State(Memory, n, width);
-        using var second = new State(Memory, n, width);
+        var (start, empty) = States(log, g, width);
+        using var first = start;
+        using var second = empty;
         using var labelBuffer = Memory.Upload(labels, "the labels");
         using var degreeBuffer = Memory.Upload(halfLogDegree, "the log degrees");
         using var meanBuffer = Memory.Upload(mean, "the mean label");
-        int groups = (n + engine.ReductionThreads - 1) / engine.ReductionThreads;
+        int groups = Groups;
         using var partials = Memory.Allocate<double>(groups, "the walk's partial deviations");
         using var deviationBuffer = Memory.Allocate<double>(1, "the walk's deviation");
-        first.Log.View.SubView(0, n).CopyFromCPU(log);
-        first.G.View.SubView(0, (long)n * width).CopyFromCPU(g);
-        state.FillDouble(n, second.Log.View, double.NegativeInfinity);
-        second.G.View.MemSetToZero();
 
         var args = new PoissonArgs { Rows = n, Classes = classes, LogTotalDegree = PoissonLearning.LogSumOfDegrees(halfLogDegree) };
-        var reduce = new KernelConfig(groups, engine.ReductionThreads, SharedMemoryConfig.RequestDynamic<double>(engine.ReductionThreads));
-        var single = new KernelConfig(1, engine.ReductionThreads, SharedMemoryConfig.RequestDynamic<double>(engine.ReductionThreads));
+        var reduce = Reduction(groups);
+        var single = Reduction(1);
         var current = first;
         var next = second;
-        double threshold = 1.0 / n;
         double deviation = double.PositiveInfinity;
         int iterations = 0;
-        while ((iterations < PoissonLearning.MinIterations || deviation > threshold) && iterations < options.MaxIter)
+        while (!PoissonLearning.RuleMet(iterations, deviation, n) && iterations < options.MaxIter)
         {
             progress?.Report(new StageProgress("iterate", iterations, options.MaxIter, deviation));
             cancellation.ThrowIfCancellationRequested();
@@ -208,15 +194,42 @@ internal sealed class GpuGraph(GpuEngine engine, DiffusionOptions options, Graph
             (current, next) = (next, current);
             iterations++;
         }
-        bool converged = iterations >= PoissonLearning.MinIterations && deviation <= threshold;
+        bool converged = PoissonLearning.RuleMet(iterations, deviation, n);
         if (!converged) progress?.Report(new StageProgress("iterate", options.MaxIter, options.MaxIter, deviation));
-
-        var scores = current.G.Download((long)n * width);
-        var distributions = new double[(long)n * classes];
-        for (int i = 0; i < n; i++)
-            PoissonLearning.Distribution(scores.AsSpan(i * width, classes), distributions.AsSpan(i * classes, classes));
+        var distributions = PoissonLearning.Distributions(current.G.Download((long)n * width), n, width, classes);
         return new DiffusionResult(distributions, n, classes, iterations, converged);
     }
+
+    /// <summary>The loops' two device states of rows of <paramref name="width"/> values: the first holding the start
+    /// (<paramref name="log"/>, <paramref name="g"/>), the second empty (-inf, 0).</summary>
+    private (State Start, State Empty) States(double[] log, double[] g, int width)
+    {
+        int n = Rows;
+        State? start = null, empty = null;
+        try
+        {
+            start = new State(Memory, n, width);
+            empty = new State(Memory, n, width);
+            start.Log.View.SubView(0, n).CopyFromCPU(log);
+            start.G.View.SubView(0, (long)n * width).CopyFromCPU(g);
+            engine.State.FillDouble(n, empty.Log.View, double.NegativeInfinity);
+            empty.G.View.MemSetToZero();
+            return (start, empty);
+        }
+        catch
+        {
+            empty?.Dispose();
+            start?.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Groups of the reductions over the rows: one partial result per group.</summary>
+    private int Groups => (Rows + engine.ReductionThreads - 1) / engine.ReductionThreads;
+
+    /// <summary>A launch of <paramref name="groups"/> reduction groups, each with its shared scratch.</summary>
+    private KernelConfig Reduction(int groups) =>
+        new(groups, engine.ReductionThreads, SharedMemoryConfig.RequestDynamic<double>(engine.ReductionThreads));
 
     public double[] PredictProba(DiffusionResult fitted, FeatureMatrix newFeatures, CancellationToken cancellation)
     {

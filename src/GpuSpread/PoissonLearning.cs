@@ -45,6 +45,40 @@ public static class PoissonLearning
         return mean;
     }
 
+    /// <summary>
+    /// The stopping rule, both engines': at least <see cref="MinIterations"/> iterations run, and the walk within
+    /// <c>1 / n</c> of its stationary distribution (<paramref name="deviation"/>: its largest <c>|v_i - d_i / sum(d)|</c>).
+    /// The loop runs while this is false, at most max_iter times; converged is this at the end.
+    /// </summary>
+    internal static bool RuleMet(int iterations, double deviation, int rows) => iterations >= MinIterations && deviation <= 1.0 / rows;
+
+    /// <summary>
+    /// The state the engines start from (log-scales filled with -inf by the caller, rows of <paramref name="width"/> zeros):
+    /// z = 0, and the walk in column <paramref name="walk"/> uniform on the labeled rows, <c>y = D^-1/2 v</c> with
+    /// <c>v_i = 1/m</c>.
+    /// </summary>
+    internal static void StartWalk(ReadOnlySpan<int> classIndex, ReadOnlySpan<double> halfLogDegree, Span<double> log, Span<double> g,
+        int width, int walk)
+    {
+        int labeled = 0;
+        foreach (int index in classIndex)
+            if (index >= 0) labeled++;
+        for (int i = 0; i < classIndex.Length; i++)
+            if (classIndex[i] >= 0)
+            {
+                log[i] = -Math.Log(labeled) - halfLogDegree[i];
+                g[i * width + walk] = 1;
+            }
+    }
+
+    /// <summary>The distributions (rows x classes) of the final state's scores, rows of <paramref name="width"/> values.</summary>
+    internal static double[] Distributions(double[] scores, int rows, int width, int classes)
+    {
+        var distributions = new double[(long)rows * classes];
+        Parallel.For(0, rows, i => Distribution(scores.AsSpan(i * width, classes), distributions.AsSpan(i * classes, classes)));
+        return distributions;
+    }
+
     /// <summary>log(sum_i d_i) from log(d_i)/2, shifted by the largest.</summary>
     internal static double LogSumOfDegrees(ReadOnlySpan<double> halfLogDegree)
     {
