@@ -23,38 +23,38 @@ public class PoissonTests(ITestOutputHelper output)
         return data;
     }
 
-    [Theory]
-    [MemberData(nameof(Cases))]
-    public void MatchesGraphLearningsLoop(string engineName, GraphSource source, Precision precision, int seed)
+    /// <summary>
+    /// A case of <see cref="Cases"/>: the input in <paramref name="precision"/>, the dense W of what the engine reads, the
+    /// labels (3 classes) and the options.
+    /// </summary>
+    private static (GraphInput Input, double[,] W, int[] Labels, DiffusionOptions Options) Problem(GraphSource source, Precision precision, int seed)
     {
         var random = new Random(seed);
-        int n = 35 + 2 * random.Next(8), classes = 3;
-        var (x, truth) = Strand(seed, n, 5, classes);
-        var labels = source == GraphSource.GivenGraph ? Corner(3 * n, classes) : OnePerClassAndAFew(random, truth, classes, extra: 2);
+        int n = 35 + 2 * random.Next(8);
+        var (x, truth) = Strand(seed, n, 5, 3);
+        var labels = source == GraphSource.GivenGraph ? Corner(3 * n, 3) : OnePerClassAndAFew(random, truth, 3, extra: 2);
         var options = DiffusionOptions.Poisson() with
         {
             Kernel = source == GraphSource.Knn ? AffinityKernel.Knn : AffinityKernel.Rbf, Gamma = 4, NNeighbors = 3,
             Precision = precision, MaxIter = 400, RowTile = 7, ColumnTile = 13,
         };
-        GraphInput input;
-        double[,] w;
-        if (source == GraphSource.GivenGraph)
-        {
-            var graph = RandomDirectedGraph(random, 3 * n);
-            input = graph;
-            w = Dense(graph);
-        }
-        else
-        {
-            input = TestData.ToMatrix(x, precision);
-            w = DenseReference.Affinity(TestData.Rounded(x, precision), options);
-        }
+        if (source != GraphSource.GivenGraph)
+            return (TestData.ToMatrix(x, precision), DenseReference.Affinity(TestData.Rounded(x, precision), options), labels, options);
+        var graph = RandomDirectedGraph(random, 3 * n);
+        return (graph, Dense(graph), labels, options);
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void MatchesGraphLearningsLoop(string engineName, GraphSource source, Precision precision, int seed)
+    {
+        var (input, w, labels, options) = Problem(source, precision, seed);
         output.WriteLine($"seed {seed}: n={labels.Length}, {source}, {precision}, labeled rows {string.Join(" ", Enumerable.Range(0, labels.Length).Where(i => labels[i] >= 0))}");
 
-        var expected = PoissonReference.Fit(w, labels, classes, options.MaxIter);
+        var expected = PoissonReference.Fit(w, labels, 3, options.MaxIter);
         using var engine = TestData.CreateEngine(engineName);
         using var graphBuilt = engine.BuildGraph(input, options);
-        var fitted = engine.Diffuse(graphBuilt, labels, classes, options);
+        var fitted = engine.Diffuse(graphBuilt, labels, 3, options);
 
         output.WriteLine($"reference n_iter {expected.NIter} (converged {expected.Converged}); engine n_iter {fitted.NIter}");
         Assert.Equal(expected.NIter, fitted.NIter);
@@ -74,13 +74,8 @@ public class PoissonTests(ITestOutputHelper output)
         foreach (var source in Enum.GetValues<GraphSource>())
         {
             int seed = 300 + 2 * (int)source + 1;
-            var random = new Random(seed);
-            int n = 35 + 2 * random.Next(8);
-            var (x, truth) = Strand(seed, n, 5, 3);
-            var labels = source == GraphSource.GivenGraph ? Corner(3 * n, 3) : OnePerClassAndAFew(random, truth, 3, extra: 2);
-            var options = DiffusionOptions.Poisson() with { Kernel = source == GraphSource.Knn ? AffinityKernel.Knn : AffinityKernel.Rbf, Gamma = 4, NNeighbors = 3 };
-            var w = source == GraphSource.GivenGraph ? Dense(RandomDirectedGraph(random, 3 * n)) : DenseReference.Affinity(x, options);
-            var result = PoissonReference.Fit(w, labels, 3, 400);
+            var (_, w, labels, options) = Problem(source, Precision.Float64, seed);
+            var result = PoissonReference.Fit(w, labels, 3, options.MaxIter);
             output.WriteLine($"seed {seed} {source}: n_iter {result.NIter}");
             Assert.True(result.Converged && result.NIter > PoissonLearning.MinIterations, $"seed {seed} {source}: n_iter {result.NIter}");
         }
