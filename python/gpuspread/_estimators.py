@@ -56,14 +56,8 @@ class _LabelDiffusion(ClassifierMixin, BaseEstimator):
             options["precision"] = "float32" if X.dtype == np.float32 else "float64"
         if options["memory_limit"] is not None:
             options["memory_limit"] = int(options["memory_limit"])
-        priors = getattr(self, "class_priors", None)
-        if isinstance(priors, dict):
-            missing = [c for c in self.classes_ if c not in priors]
-            if missing:
-                raise ValueError(f"class_priors has no weight for class {missing[0]!r}; it needs one for every class of y")
-            priors = {str(index): float(priors[c]) for index, c in enumerate(self.classes_)}
         if self._variant == "poisson":
-            options["class_priors"] = priors
+            options["class_priors"] = self._class_priors_by_index()
         return options
 
     def _kernel_graph(self, X):
@@ -239,6 +233,16 @@ class PoissonLearning(_LabelDiffusion):
         **{k: v for k, v in _LabelDiffusion._parameter_constraints.items() if k not in ("alpha", "tol")},
         "class_priors": [None, StrOptions({"uniform"}), dict],
     }
+    def _class_priors_by_index(self):
+        """class_priors for the engine: None, 'uniform', or the weights keyed by class index (classes_'s order)."""
+        priors = self.class_priors
+        if not isinstance(priors, dict):
+            return priors
+        missing = [c for c in self.classes_ if c not in priors]
+        if missing:
+            raise ValueError(f"class_priors has no weight for class {missing[0]!r}; it needs one for every class of y")
+        return {str(index): float(priors[c]) for index, c in enumerate(self.classes_)}
+
     def _more_tags(self):
         return {"_xfail_checks": {"check_classifiers_classes":
                                   "it fits labels [-1, 1], and -1 marks an unlabeled row; scikit-learn exempts its own "
