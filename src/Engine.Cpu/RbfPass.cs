@@ -25,12 +25,13 @@ internal enum DiagonalRule
 /// many dimensions; each row block's tile order; and, while the room lasts, the (four-row group, tile) blocks
 /// of unit weights u_qj = exp(-gamma r_qj - m_qt) that a pass computes a second time. None depends on a pass's
 /// column offsets or shifts, so later passes read them instead of computing bounds, distances and
-/// exponentials. Blocks are native memory backed by transparent huge pages where Linux offers them: faulting
-/// in a gigabyte of 4 KiB pages costs seconds on a virtual machine, of 2 MiB pages a fraction of that.
+/// exponentials. Blocks are native memory in plain pages: asking Linux for transparent huge pages (madvise) made it
+/// compact memory at every fault, and on this project's virtual machines that took several times longer than the
+/// 4 KiB faults (bench/RESULTS.md).
 /// </summary>
 internal sealed unsafe class WeightCache<T> : IDisposable where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private const nuint HugePage = 2 << 20;
+    private const nuint Alignment = 64;
     private const int ComputedOnce = -1;
     private readonly int _tiles;
     private readonly int _blockValues;
@@ -69,9 +70,7 @@ internal sealed unsafe class WeightCache<T> : IDisposable where T : unmanaged, I
         _tileOrders = new int[]?[rowBlocks];
         if (capacity == 0) return;
         nuint bytes = (nuint)capacity * (nuint)_blockValues * (nuint)sizeof(T);
-        bytes = (bytes + HugePage - 1) / HugePage * HugePage;
-        _blocks = (T*)NativeMemory.AlignedAlloc(bytes, HugePage);
-        if (OperatingSystem.IsLinux()) _ = NativeMethods.AdviseHugePages((nint)_blocks, bytes);
+        _blocks = (T*)NativeMemory.AlignedAlloc(bytes, Alignment);
         GC.AddMemoryPressure((long)bytes);
         BlockBytes = (long)bytes;
     }
@@ -134,17 +133,6 @@ internal sealed unsafe class WeightCache<T> : IDisposable where T : unmanaged, I
     }
 
     ~WeightCache() => Dispose();
-}
-
-internal static partial class NativeMethods
-{
-    private const int AdviseHugePage = 14; // MADV_HUGEPAGE
-
-    /// <summary>Asks Linux to back the range with transparent huge pages; returns 0 on success.</summary>
-    public static int AdviseHugePages(nint address, nuint length) => Madvise(address, length, AdviseHugePage);
-
-    [LibraryImport("libc", EntryPoint = "madvise")]
-    private static partial int Madvise(nint address, nuint length, int advice);
 }
 
 /// <summary>
