@@ -7,16 +7,19 @@ namespace GpuSpread.Tests;
 public static class TestData
 {
     /// <summary>
-    /// Engine names the parameterised suites run over: the CPU engine, the GPU kernels on ILGPU's CPU simulator,
-    /// and a real GPU when one is usable (otherwise tests/Gpu/RealGpuTests.cs reports its cases as skipped).
+    /// Engine names the parameterised suites run over: the CPU engine (choosing its rbf weight layout itself), the CPU
+    /// engine with its symmetric store of rbf weights forced, the GPU kernels on ILGPU's CPU simulator, and a real GPU
+    /// when one is usable (otherwise tests/Gpu/RealGpuTests.cs reports its cases as skipped).
     /// </summary>
-    public static IReadOnlyList<string> EngineNames { get; } = GpuAvailability.Usable ? ["cpu", "gpu-sim", "gpu"] : ["cpu", "gpu-sim"];
+    public static IReadOnlyList<string> EngineNames { get; } =
+        GpuAvailability.Usable ? ["cpu", "cpu-symmetric", "gpu-sim", "gpu"] : ["cpu", "cpu-symmetric", "gpu-sim"];
 
     public static TheoryData<string> Engines => new(EngineNames);
 
     public static IDiffusionEngine CreateEngine(string name) => name switch
     {
         "cpu" => new CpuEngine(),
+        "cpu-symmetric" => new CpuEngine(RbfWeightLayout.Symmetric),
         "gpu-sim" => GpuEngine.CreateSimulator(),
         "gpu" => GpuEngine.Create(),
         _ => throw new ArgumentException($"unknown engine {name}", nameof(name)),

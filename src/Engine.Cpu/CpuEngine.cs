@@ -25,6 +25,14 @@ public sealed class CpuEngine : IDiffusionEngine
     /// <summary>The default column tile for <paramref name="rows"/> rows.</summary>
     public static int ColumnTileFor(int rows) => Math.Max(DefaultColumnTile, (rows + MaxColumnTiles - 1) / MaxColumnTiles);
 
+    private readonly RbfWeightLayout _rbfLayout;
+
+    /// <summary>The CPU engine, choosing how it keeps rbf weights by its cost model.</summary>
+    public CpuEngine() : this(RbfWeightLayout.Auto) { }
+
+    /// <summary>An engine with the rbf weight layout forced (tests run every layout through the parity suites).</summary>
+    internal CpuEngine(RbfWeightLayout rbfLayout) => _rbfLayout = rbfLayout;
+
     /// <summary>cpu, and the processor in words: cores and the vector instructions the distance kernel uses.</summary>
     public EngineDescription Description { get; } = new("cpu", DescribeProcessor());
 
@@ -46,8 +54,8 @@ public sealed class CpuEngine : IDiffusionEngine
 
     internal CpuGraph FeatureGraph(FeatureMatrix features, DiffusionOptions options, IProgress<StageProgress>? progress, CancellationToken cancellation) =>
         options.Precision == Precision.Float32
-            ? FeatureGraphs<float>.Build(features, options, Capabilities, progress, cancellation)
-            : FeatureGraphs<double>.Build(features, options, Capabilities, progress, cancellation);
+            ? FeatureGraphs<float>.Build(features, options, Capabilities, _rbfLayout, progress, cancellation)
+            : FeatureGraphs<double>.Build(features, options, Capabilities, _rbfLayout, progress, cancellation);
 
     /// <inheritdoc/>
     public DiffusionResult Diffuse(IAffinityGraph graph, ReadOnlySpan<int> classIndex, int classes, DiffusionOptions options,

@@ -3,11 +3,34 @@ using GpuSpread.Graphs;
 
 namespace GpuSpread.Engine.Cpu;
 
+/// <summary>How the CPU engine keeps the rbf weights of the training rows between passes.</summary>
+internal enum RbfWeightLayout
+{
+    /// <summary>By the cost model: symmetric where it fits in the memory budget and few tiles can be skipped.</summary>
+    Auto,
+
+    /// <summary>Per row (<see cref="WeightCache{T}"/>): tile maxima and the blocks computed twice, as room allows.</summary>
+    PerRow,
+
+    /// <summary>Each pair once (<see cref="SymmetricWeights{T}"/>) wherever it fits in the memory budget.</summary>
+    Symmetric,
+}
+
 /// <summary>The CPU engine's graphs of features in precision T: the rbf operator, or the knn kernel's sparse one.</summary>
 internal static class FeatureGraphs<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
+    /// <summary>
+    /// The symmetric store is chosen where the per-row passes could skip at most this fraction of the tiles: it does
+    /// half the distance work of one per-row pass once, and the per-row passes compute every tile they do not skip
+    /// twice before they cache it, then read it from one side only.
+    /// </summary>
+    public const double SymmetricBelowPrunability = 0.5;
+
+    /// <summary>Rows sampled to measure the prunability (exactly, against every row).</summary>
+    private const int PrunabilitySample = 128;
+
     public static CpuGraph Build(FeatureMatrix features, DiffusionOptions options, EngineCapabilities capabilities,
-        IProgress<StageProgress>? progress, CancellationToken cancellation)
+        RbfWeightLayout layout, IProgress<StageProgress>? progress, CancellationToken cancellation)
     {
         int rowTile = options.RowTile ?? CpuEngine.DefaultRowTile;
         if (options.Kernel == AffinityKernel.Knn)
@@ -18,10 +41,10 @@ internal static class FeatureGraphs<T> where T : unmanaged, IFloatingPointIeee75
             var predictor = new KnnPredictor<T>(options, features.Cols, lists.Columns, rowTile);
             return new CpuGraph(options, GraphInputKind.Features, op, null, predictor, lists.Report, null);
         }
-        return BuildRbf(features, options, rowTile, progress, cancellation);
+        return BuildRbf(features, options, rowTile, layout, progress, cancellation);
     }
 
-    private static CpuGraph BuildRbf(FeatureMatrix features, DiffusionOptions options, int rowTile,
+    private static CpuGraph BuildRbf(FeatureMatrix features, DiffusionOptions options, int rowTile, RbfWeightLayout layout,
         IProgress<StageProgress>? progress, CancellationToken cancellation)
     {
         int columnTile = options.ColumnTile ?? CpuEngine.ColumnTileFor(features.Rows);
@@ -30,19 +53,45 @@ internal static class FeatureGraphs<T> where T : unmanaged, IFloatingPointIeee75
         var packed = new PackedRows<T>(features, centre, order);
         double cut = options.Float64UnderflowCut ? DiffusionOptions.Float64UnderflowExponent : double.PositiveInfinity;
         var pass = new RbfPass<T>(packed, options.Gamma, cut, rowTile, columnTile);
-        var cache = pass.CreateCache(MemoryBudget.CacheBytes(options, features, packed.PaddedRows, System.Runtime.CompilerServices.Unsafe.SizeOf<T>()));
+        var model = PoissonLearning.OperatorModel(options.Model);
+        long budget = MemoryBudget.CacheBytes(options, features, packed.PaddedRows, System.Runtime.CompilerServices.Unsafe.SizeOf<T>());
+        IDisposable? owned = null;
         progress?.Report(new StageProgress("degrees", 0, 1, double.NaN));
         try
         {
-            var rbf = new RbfOperator<T>(pass, cache, PoissonLearning.OperatorModel(options.Model), cancellation);
+            IRbfTrainingPass<T> training;
+            if (UseSymmetric(layout, packed, options.Gamma, cut, pass, budget, cancellation))
+            {
+                var store = new SymmetricWeights<T>(packed, options.Gamma, cut, model == DiffusionModel.Spreading ? DiagonalRule.Exclude : DiagonalRule.Zero);
+                owned = store;
+                training = store;
+            }
+            else
+            {
+                var cache = pass.CreateCache(budget);
+                owned = cache;
+                training = new PerRowTrainingPass<T>(pass, cache);
+            }
+            var rbf = new RbfOperator<T>(training, model, cancellation);
             progress?.Report(new StageProgress("degrees", 1, 1, double.NaN));
-            return new CpuGraph(options, GraphInputKind.Features, rbf, order, new RbfPredictor<T>(pass, centre, order, features.Cols), null, cache);
+            return new CpuGraph(options, GraphInputKind.Features, rbf, order, new RbfPredictor<T>(pass, centre, order, features.Cols), null, owned);
         }
         catch
         {
-            cache?.Dispose();
+            owned?.Dispose();
             throw;
         }
+    }
+
+    /// <summary>Whether the training passes run over the symmetric store: it must fit in the budget, and (unless forced)
+    /// the per-row passes must be unable to skip much (<see cref="SymmetricBelowPrunability"/>).</summary>
+    private static bool UseSymmetric(RbfWeightLayout layout, PackedRows<T> packed, double gamma, double cut, RbfPass<T> pass, long budget,
+        CancellationToken cancellation)
+    {
+        if (layout == RbfWeightLayout.PerRow) return false;
+        if (SymmetricWeights<T>.Bytes(packed.PaddedRows, System.Runtime.CompilerServices.Unsafe.SizeOf<T>()) > budget) return false;
+        if (layout == RbfWeightLayout.Symmetric) return true;
+        return SymmetricWeights<T>.Prunability(packed, gamma, cut, pass.ColumnTile, PrunabilitySample, cancellation) < SymmetricBelowPrunability;
     }
 }
 

@@ -22,6 +22,29 @@ internal interface IDiffusionOperator
     double HalfLogDegree(int row);
 }
 
+/// <summary>The passes an rbf operator runs over its own training rows (<see cref="RbfPass{T}.Run"/>'s contract).</summary>
+internal interface IRbfTrainingPass<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>The training rows, packed.</summary>
+    PackedRows<T> Rows { get; }
+
+    /// <summary>Writes h_q into <paramref name="maxima"/> and acc_q into <paramref name="sums"/> for every training row.</summary>
+    void Run(in RbfPass<T>.Inputs inputs, T[] maxima, double[] sums, CancellationToken cancellation);
+}
+
+/// <summary>The per-row passes of <see cref="RbfPass{T}"/>, with its cache of tile maxima and unit weights if any.</summary>
+internal sealed class PerRowTrainingPass<T>(RbfPass<T> pass, WeightCache<T>? cache) : IRbfTrainingPass<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public PackedRows<T> Rows => pass.Columns;
+
+    /// <summary>The fraction of tile work the last pass skipped by its bounds.</summary>
+    public double LastPassSkippedFraction => pass.LastPassSkippedFraction;
+
+    public void Run(in RbfPass<T>.Inputs inputs, T[] maxima, double[] sums, CancellationToken cancellation) =>
+        pass.Run(inputs, maxima, sums, cache, cancellation);
+}
+
 /// <summary>
 /// The rbf operators, recomputing W tile by tile (or reading cached unit weights). With the degree pass's
 /// row maxima h (h_i = -gamma min_j r_ij) and shifted sums Dt (D_i = exp(h_i) Dt_i), spreading is
@@ -31,20 +54,18 @@ internal interface IDiffusionOperator
 /// </summary>
 internal sealed class RbfOperator<T> : IDiffusionOperator where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private readonly RbfPass<T> _pass;
+    private readonly IRbfTrainingPass<T> _pass;
     private readonly PackedRows<T> _rows;
-    private readonly WeightCache<T>? _cache;
     private readonly DiffusionModel _model;
     private readonly T[] _halfMaxima;
     private readonly double[] _halfLogShiftedDegree;
     private readonly T[] _columnOffsets;
     private readonly T[] _maxima;
 
-    public RbfOperator(RbfPass<T> pass, WeightCache<T>? cache, DiffusionModel model, CancellationToken cancellation)
+    public RbfOperator(IRbfTrainingPass<T> pass, DiffusionModel model, CancellationToken cancellation)
     {
         _pass = pass;
-        _rows = pass.Columns;
-        _cache = cache;
+        _rows = pass.Rows;
         _model = model;
         _columnOffsets = new T[_rows.PaddedRows];
         _maxima = new T[_rows.PaddedRows];
@@ -59,8 +80,8 @@ internal sealed class RbfOperator<T> : IDiffusionOperator where T : unmanaged, I
     /// <summary>log(D_i)/2 = h_i/2 + log(Dt_i)/2 (the degree pass's shift and shifted sum); only after the degree pass.</summary>
     public double HalfLogDegree(int row) => double.CreateTruncating(_halfMaxima[row]) + _halfLogShiftedDegree[row];
 
-    /// <summary>The fraction of tile work the last pass skipped by its distance bounds.</summary>
-    public double LastPassSkippedFraction => _pass.LastPassSkippedFraction;
+    /// <summary>The passes over the training rows: per row, or over the symmetric store.</summary>
+    public IRbfTrainingPass<T> Pass => _pass;
 
     /// <summary>
     /// The degree pass: D_i = sum_{j != i} exp(-gamma r_ij) = exp(h_i) Dt_i, taken with G = 1. A row with no
@@ -75,7 +96,7 @@ internal sealed class RbfOperator<T> : IDiffusionOperator where T : unmanaged, I
         for (int j = 0; j < padded; j++) _columnOffsets[j] = j < Rows ? T.Zero : T.NegativeInfinity;
         var sums = new double[(long)padded * width];
         _pass.Run(new RbfPass<T>.Inputs(_rows.RowMajor, _rows.Norms, Rows, DiagonalRule.Exclude, null, _columnOffsets, ones, width),
-            _maxima, sums, _cache, cancellation);
+            _maxima, sums, cancellation);
         T half = T.CreateTruncating(0.5);
         for (int i = 0; i < Rows; i++)
         {
@@ -91,7 +112,7 @@ internal sealed class RbfOperator<T> : IDiffusionOperator where T : unmanaged, I
         for (int j = 0; j < PaddedRows; j++)
             _columnOffsets[j] = T.CreateTruncating(spreading ? logScale[j] - _halfLogShiftedDegree[j] : logScale[j]);
         _pass.Run(new RbfPass<T>.Inputs(_rows.RowMajor, _rows.Norms, Rows, spreading ? DiagonalRule.Exclude : DiagonalRule.Zero,
-            spreading ? _halfMaxima : null, _columnOffsets, g, width), _maxima, outSum, _cache, cancellation);
+            spreading ? _halfMaxima : null, _columnOffsets, g, width), _maxima, outSum, cancellation);
         for (int i = 0; i < Rows; i++)
             outLog[i] = double.CreateTruncating(_maxima[i]) - (spreading ? _halfLogShiftedDegree[i] : 0);
     }

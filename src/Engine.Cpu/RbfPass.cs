@@ -179,7 +179,7 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// The factored form is used for a row of a tile when its largest u e is at least this: a unit weight that
     /// underflowed (below T's smallest normal number) then weighs below exp(-PruneMargin) of that term.
     /// </summary>
-    private static readonly double FactoredFloor = Math.Exp(PruneMargin + Simd.LogSmallestNormal<T>());
+    internal static readonly double FactoredFloor = Math.Exp(PruneMargin + Simd.LogSmallestNormal<T>());
 
     /// <param name="columns">The training rows.</param>
     /// <param name="gamma">The rbf gamma.</param>
@@ -200,6 +200,9 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     /// <summary>Column tiles per row.</summary>
     public int Tiles => _bounds.Tiles;
+
+    /// <summary>Columns per tile.</summary>
+    public int ColumnTile => _columnTile;
 
     private int GroupsPerBlock => (_rowTile + DistanceKernel.QueryRowsPerStep - 1) / DistanceKernel.QueryRowsPerStep;
 
@@ -459,7 +462,7 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
                 RaiseMaximum(ref rowMax[r], T.CreateTruncating(scaleExponent + Math.Log(largest)), sums.AsSpan(query * width, width));
             rowFactors[r] = Math.Exp(scaleExponent - double.CreateTruncating(rowMax[r]));
         }
-        Accumulate(weights, stride, tileColumns, args.G.AsSpan(tileStart * width, tileColumns * width), width, rowFactors,
+        Accumulate(weights, stride, 1, tileColumns, args.G.AsSpan(tileStart * width, tileColumns * width), width, rowFactors,
             sums.AsSpan(first * width, rows * width), scratch.Spare);
     }
 
@@ -519,7 +522,7 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     /// <summary>w_j = u_j e_j in float64; returns the largest.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe double MultiplyAndMax(ReadOnlySpan<T> units, ReadOnlySpan<double> factors, Span<double> weights)
+    internal static unsafe double MultiplyAndMax(ReadOnlySpan<T> units, ReadOnlySpan<double> factors, Span<double> weights)
     {
         var max = Vector256<double>.Zero;
         fixed (T* u = units)
@@ -620,11 +623,13 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// not: one went to the stack, and its store-to-load latency set the pace). There is no branch on zero
     /// weights (cut pairs), which come in no predictable order in shuffled data.
     /// </summary>
+    /// <param name="weights">w_rj at <c>r rowStride + j columnStride</c>: rows of a tile, or the columns of a
+    /// block read as rows (the symmetric store's other side).</param>
     /// <param name="rowFactors">f_r per row of the group.</param>
     /// <param name="accumulators">The group's rows of sums (rows x width); missing rows use <paramref name="spare"/>.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Accumulate(ReadOnlySpan<double> weights, int stride, int columns, ReadOnlySpan<double> g, int width,
-        ReadOnlySpan<double> rowFactors, Span<double> accumulators, double[] spare)
+    internal static unsafe void Accumulate(ReadOnlySpan<double> weights, int rowStride, int columnStride, int columns, ReadOnlySpan<double> g,
+        int width, ReadOnlySpan<double> rowFactors, Span<double> accumulators, double[] spare)
     {
         int rows = accumulators.Length / width;
         fixed (double* w = weights)
@@ -640,27 +645,27 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
             var f1 = Vector256.Create(rowFactors[1]);
             var f2 = Vector256.Create(rowFactors[2]);
             var f3 = Vector256.Create(rowFactors[3]);
-            double* weights1 = w + stride, weights2 = w + 2 * stride, weights3 = w + 3 * stride;
             for (int k = 0; k < width; k += 8)
             {
                 bool two = width - k >= 8;
                 Vector256<double> a00 = default, a10 = default, a20 = default, a30 = default;
                 Vector256<double> a01 = default, a11 = default, a21 = default, a31 = default;
                 double* row = gRows + k;
-                for (int j = 0; j < columns; j++, row += width)
+                double* w0 = w;
+                for (int j = 0; j < columns; j++, row += width, w0 += columnStride)
                 {
-                    var w0 = Vector256.Create(w[j]);
-                    var w1 = Vector256.Create(weights1[j]);
-                    var w2 = Vector256.Create(weights2[j]);
-                    var w3 = Vector256.Create(weights3[j]);
+                    var b0 = Vector256.Create(w0[0]);
+                    var b1 = Vector256.Create(w0[rowStride]);
+                    var b2 = Vector256.Create(w0[2 * rowStride]);
+                    var b3 = Vector256.Create(w0[3 * rowStride]);
                     var g0 = Vector256.Load(row);
-                    a00 = Vector256.FusedMultiplyAdd(w0, g0, a00); a10 = Vector256.FusedMultiplyAdd(w1, g0, a10);
-                    a20 = Vector256.FusedMultiplyAdd(w2, g0, a20); a30 = Vector256.FusedMultiplyAdd(w3, g0, a30);
+                    a00 = Vector256.FusedMultiplyAdd(b0, g0, a00); a10 = Vector256.FusedMultiplyAdd(b1, g0, a10);
+                    a20 = Vector256.FusedMultiplyAdd(b2, g0, a20); a30 = Vector256.FusedMultiplyAdd(b3, g0, a30);
                     if (two)
                     {
                         var g1 = Vector256.Load(row + 4);
-                        a01 = Vector256.FusedMultiplyAdd(w0, g1, a01); a11 = Vector256.FusedMultiplyAdd(w1, g1, a11);
-                        a21 = Vector256.FusedMultiplyAdd(w2, g1, a21); a31 = Vector256.FusedMultiplyAdd(w3, g1, a31);
+                        a01 = Vector256.FusedMultiplyAdd(b0, g1, a01); a11 = Vector256.FusedMultiplyAdd(b1, g1, a11);
+                        a21 = Vector256.FusedMultiplyAdd(b2, g1, a21); a31 = Vector256.FusedMultiplyAdd(b3, g1, a31);
                     }
                 }
                 AddScaled(acc0 + k, f0, a00, a01, two);
