@@ -624,15 +624,16 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// weights (cut pairs), which come in no predictable order in shuffled data.
     /// </summary>
     /// <param name="weights">w_rj at <c>r rowStride + j columnStride</c>: rows of a tile, or the columns of a
-    /// block read as rows (the symmetric store's other side).</param>
+    /// block read as rows (the symmetric store's other side); float64, or unit weights in T widened as they are read.</param>
     /// <param name="rowFactors">f_r per row of the group.</param>
     /// <param name="accumulators">The group's rows of sums (rows x width); missing rows use <paramref name="spare"/>.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static unsafe void Accumulate(ReadOnlySpan<double> weights, int rowStride, int columnStride, int columns, ReadOnlySpan<double> g,
-        int width, ReadOnlySpan<double> rowFactors, Span<double> accumulators, double[] spare)
+    internal static unsafe void Accumulate<TWeight>(ReadOnlySpan<TWeight> weights, int rowStride, int columnStride, int columns,
+        ReadOnlySpan<double> g, int width, ReadOnlySpan<double> rowFactors, Span<double> accumulators, double[] spare)
+        where TWeight : unmanaged, INumberBase<TWeight>
     {
         int rows = accumulators.Length / width;
-        fixed (double* w = weights)
+        fixed (TWeight* w = weights)
         fixed (double* gRows = g)
         fixed (double* sums = accumulators)
         fixed (double* spareSums = spare)
@@ -641,6 +642,11 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
             double* acc1 = rows > 1 ? sums + width : spareSums;
             double* acc2 = rows > 2 ? sums + 2 * width : spareSums;
             double* acc3 = rows > 3 ? sums + 3 * width : spareSums;
+            if (Vector512.IsHardwareAccelerated)
+            {
+                Accumulate512(w, rowStride, columnStride, columns, gRows, width, rowFactors, acc0, acc1, acc2, acc3);
+                return;
+            }
             var f0 = Vector256.Create(rowFactors[0]);
             var f1 = Vector256.Create(rowFactors[1]);
             var f2 = Vector256.Create(rowFactors[2]);
@@ -651,13 +657,13 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
                 Vector256<double> a00 = default, a10 = default, a20 = default, a30 = default;
                 Vector256<double> a01 = default, a11 = default, a21 = default, a31 = default;
                 double* row = gRows + k;
-                double* w0 = w;
+                TWeight* w0 = w;
                 for (int j = 0; j < columns; j++, row += width, w0 += columnStride)
                 {
-                    var b0 = Vector256.Create(w0[0]);
-                    var b1 = Vector256.Create(w0[rowStride]);
-                    var b2 = Vector256.Create(w0[2 * rowStride]);
-                    var b3 = Vector256.Create(w0[3 * rowStride]);
+                    var b0 = Vector256.Create(double.CreateTruncating(w0[0]));
+                    var b1 = Vector256.Create(double.CreateTruncating(w0[rowStride]));
+                    var b2 = Vector256.Create(double.CreateTruncating(w0[2 * rowStride]));
+                    var b3 = Vector256.Create(double.CreateTruncating(w0[3 * rowStride]));
                     var g0 = Vector256.Load(row);
                     a00 = Vector256.FusedMultiplyAdd(b0, g0, a00); a10 = Vector256.FusedMultiplyAdd(b1, g0, a10);
                     a20 = Vector256.FusedMultiplyAdd(b2, g0, a20); a30 = Vector256.FusedMultiplyAdd(b3, g0, a30);
@@ -674,6 +680,60 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
                 AddScaled(acc3 + k, f3, a30, a31, two);
             }
         }
+    }
+
+    /// <summary>
+    /// <see cref="Accumulate"/> with AVX-512: G's row is taken twelve values at a time, one Vector512 and one Vector256
+    /// (the ten classes of a typical fit and their padding in one step), so that each weight is broadcast once per
+    /// twelve values and a pair costs two FMAs instead of three.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Accumulate512<TWeight>(TWeight* w, int rowStride, int columnStride, int columns, double* gRows, int width,
+        ReadOnlySpan<double> rowFactors, double* acc0, double* acc1, double* acc2, double* acc3)
+        where TWeight : unmanaged, INumberBase<TWeight>
+    {
+        for (int k = 0; k < width;)
+        {
+            int rest = width - k;
+            bool wide = rest >= 8, narrow = rest == 4 || rest >= 12;
+            int narrowAt = wide ? 8 : 0;
+            Vector512<double> a0 = default, a1 = default, a2 = default, a3 = default;
+            Vector256<double> n0 = default, n1 = default, n2 = default, n3 = default;
+            double* row = gRows + k;
+            TWeight* w0 = w;
+            for (int j = 0; j < columns; j++, row += width, w0 += columnStride)
+            {
+                var b0 = Vector512.Create(double.CreateTruncating(w0[0]));
+                var b1 = Vector512.Create(double.CreateTruncating(w0[rowStride]));
+                var b2 = Vector512.Create(double.CreateTruncating(w0[2 * rowStride]));
+                var b3 = Vector512.Create(double.CreateTruncating(w0[3 * rowStride]));
+                if (wide)
+                {
+                    var g = Vector512.Load(row);
+                    a0 = Vector512.FusedMultiplyAdd(b0, g, a0); a1 = Vector512.FusedMultiplyAdd(b1, g, a1);
+                    a2 = Vector512.FusedMultiplyAdd(b2, g, a2); a3 = Vector512.FusedMultiplyAdd(b3, g, a3);
+                }
+                if (narrow)
+                {
+                    var g = Vector256.Load(row + narrowAt);
+                    n0 = Vector256.FusedMultiplyAdd(b0.GetLower(), g, n0); n1 = Vector256.FusedMultiplyAdd(b1.GetLower(), g, n1);
+                    n2 = Vector256.FusedMultiplyAdd(b2.GetLower(), g, n2); n3 = Vector256.FusedMultiplyAdd(b3.GetLower(), g, n3);
+                }
+            }
+            AddScaled512(acc0 + k, rowFactors[0], a0, n0, wide, narrow, narrowAt);
+            AddScaled512(acc1 + k, rowFactors[1], a1, n1, wide, narrow, narrowAt);
+            AddScaled512(acc2 + k, rowFactors[2], a2, n2, wide, narrow, narrowAt);
+            AddScaled512(acc3 + k, rowFactors[3], a3, n3, wide, narrow, narrowAt);
+            k += (wide ? 8 : 0) + (narrow ? 4 : 0);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void AddScaled512(double* sums, double factor, Vector512<double> wide, Vector256<double> narrow,
+        bool hasWide, bool hasNarrow, int narrowAt)
+    {
+        if (hasWide) Vector512.FusedMultiplyAdd(Vector512.Create(factor), wide, Vector512.Load(sums)).Store(sums);
+        if (hasNarrow) Vector256.FusedMultiplyAdd(Vector256.Create(factor), narrow, Vector256.Load(sums + narrowAt)).Store(sums + narrowAt);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
