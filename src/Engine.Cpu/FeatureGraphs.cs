@@ -49,18 +49,31 @@ internal static class FeatureGraphs<T> where T : unmanaged, IFloatingPointIeee75
     {
         int columnTile = options.ColumnTile ?? CpuEngine.ColumnTileFor(features.Rows);
         var centre = features.Scales.Centre;
-        var order = SpatialOrder.Compute(features);
-        var packed = new PackedRows<T>(features, centre, order);
         double cut = options.Float64UnderflowCut ? DiffusionOptions.Float64UnderflowExponent : double.PositiveInfinity;
-        var pass = new RbfPass<T>(packed, options.Gamma, cut, rowTile, columnTile);
         var model = PoissonLearning.OperatorModel(options.Model);
-        long budget = MemoryBudget.CacheBytes(options, features, packed.PaddedRows, System.Runtime.CompilerServices.Unsafe.SizeOf<T>());
+        int valueBytes = System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
+        int[]? order = null;
+        var packed = new PackedRows<T>(features, centre);
+        long budget = MemoryBudget.CacheBytes(options, features, packed.PaddedRows, valueBytes);
+        bool fits = layout != RbfWeightLayout.PerRow && SymmetricWeights<T>.Bytes(packed.PaddedRows, valueBytes) <= budget;
+        // The symmetric store needs no spatial order, and the share of pairs that could be skipped bounds the share of
+        // tiles in any order: only where that is high are the rows ordered and their tiles measured.
+        bool symmetric = fits && (layout == RbfWeightLayout.Symmetric
+            || SymmetricWeights<T>.Prunability(packed, options.Gamma, cut, packed.RoundTile(columnTile), PrunabilitySample, cancellation).Pairs < SymmetricBelowPrunability);
+        if (!symmetric)
+        {
+            order = SpatialOrder.Compute(features);
+            packed = new PackedRows<T>(features, centre, order);
+            symmetric = fits && SymmetricWeights<T>.Prunability(packed, options.Gamma, cut, packed.RoundTile(columnTile), PrunabilitySample, cancellation).Tiles
+                < SymmetricBelowPrunability;
+        }
+        var pass = new RbfPass<T>(packed, options.Gamma, cut, rowTile, columnTile);
         IDisposable? owned = null;
         progress?.Report(new StageProgress("degrees", 0, 1, double.NaN));
         try
         {
             IRbfTrainingPass<T> training;
-            if (UseSymmetric(layout, packed, options.Gamma, cut, pass, budget, cancellation))
+            if (symmetric)
             {
                 var store = new SymmetricWeights<T>(packed, options.Gamma, cut, model == DiffusionModel.Spreading ? DiagonalRule.Exclude : DiagonalRule.Zero);
                 owned = store;
@@ -82,21 +95,11 @@ internal static class FeatureGraphs<T> where T : unmanaged, IFloatingPointIeee75
             throw;
         }
     }
-
-    /// <summary>Whether the training passes run over the symmetric store: it must fit in the budget, and (unless forced)
-    /// the per-row passes must be unable to skip much (<see cref="SymmetricBelowPrunability"/>).</summary>
-    private static bool UseSymmetric(RbfWeightLayout layout, PackedRows<T> packed, double gamma, double cut, RbfPass<T> pass, long budget,
-        CancellationToken cancellation)
-    {
-        if (layout == RbfWeightLayout.PerRow) return false;
-        if (SymmetricWeights<T>.Bytes(packed.PaddedRows, System.Runtime.CompilerServices.Unsafe.SizeOf<T>()) > budget) return false;
-        if (layout == RbfWeightLayout.Symmetric) return true;
-        return SymmetricWeights<T>.Prunability(packed, gamma, cut, pass.ColumnTile, PrunabilitySample, cancellation) < SymmetricBelowPrunability;
-    }
 }
 
 /// <summary>The rbf kernel's inductive rule: row-normalised K(X_new, X_train) F, by the training graph's own pass.</summary>
-internal sealed class RbfPredictor<T>(RbfPass<T> pass, double[] centre, int[] order, int dims) : IInductivePredictor
+/// <param name="order">Packed row p is training row order[p] (null: the same row).</param>
+internal sealed class RbfPredictor<T>(RbfPass<T> pass, double[] centre, int[]? order, int dims) : IInductivePredictor
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     public double[] PredictProba(DiffusionResult fitted, FeatureMatrix newFeatures, CancellationToken cancellation)
@@ -112,9 +115,9 @@ internal sealed class RbfPredictor<T>(RbfPass<T> pass, double[] centre, int[] or
         var g = new double[(long)padded * width];
         var offsets = new T[padded];
         Array.Fill(offsets, T.NegativeInfinity);
-        for (int j = 0; j < order.Length; j++)
+        for (int j = 0; j < pass.Columns.Rows; j++)
         {
-            var row = fitted.Distributions.AsSpan(order[j] * classes, classes);
+            var row = fitted.Distributions.AsSpan((order?[j] ?? j) * classes, classes);
             row.CopyTo(g.AsSpan(j * width, classes));
             if (row.IndexOfAnyExcept(0.0) >= 0) offsets[j] = T.Zero;
         }

@@ -11,7 +11,7 @@ namespace GpuSpread.Engine.Cpu;
 /// by columns, the rows of J against the columns of I. This halves the distances, the exponentials and the memory
 /// of <see cref="WeightCache{T}"/>, which keeps each pair twice (once per row) and computes it twice before it keeps
 /// it; in exchange it never skips a tile, so it is the better choice where few tiles can be skipped (real data, whose
-/// classes overlap), and the worse one where most can (<see cref="Prunability"/>).
+/// classes overlap), and the worse one where most can (<see cref="Prunability"/>). It needs no spatial order of the rows.
 /// <para>
 /// With x_qj = -gamma r_qj (-inf where cut or excluded) and m_qJ = max_{j in J} x_qj, the block keeps the unit weights
 /// <c>u_qj = exp(x_qj - (m_qJ + m_jI)/2)</c> in T: symmetric in (q, j), at most 1, and 1 where q and j are each
@@ -39,7 +39,7 @@ internal sealed unsafe class SymmetricWeights<T> : IRbfTrainingPass<T>, IDisposa
     private readonly int _tiles;
     /// <summary>The index of block (I, I); block (I, J) follows at + (J - I).</summary>
     private readonly long[] _diagonalBlocks;
-    /// <summary>m_qJ per (padded row, tile), row-major.</summary>
+    /// <summary>m_qJ at [J padded rows + q]: a block side reads the maxima of 64 consecutive rows on one tile.</summary>
     private readonly T[] _tileMaxima;
     private T* _blocks;
     private bool _filled;
@@ -78,19 +78,23 @@ internal sealed unsafe class SymmetricWeights<T> : IRbfTrainingPass<T>, IDisposa
 
     public PackedRows<T> Rows => _rows;
 
-    /// <summary>
-    /// The fraction of (row, column tile) pairs that the per-row passes of <see cref="RbfPass{T}"/> could skip once
-    /// they know each tile's largest term: those whose every exponent is more than <see cref="RbfPass{T}.PruneMargin"/>
-    /// below the row's largest. Measured exactly on up to <paramref name="sampleRows"/> rows spread over the data.
-    /// </summary>
-    public static double Prunability(PackedRows<T> rows, double gamma, double cut, int columnTile, int sampleRows, CancellationToken cancellation)
+    /// <summary>What share of the work the per-row passes of <see cref="RbfPass{T}"/> could skip.</summary>
+    /// <param name="Pairs">The fraction of pairs (q, j) whose exponent is more than <see cref="RbfPass{T}.PruneMargin"/>
+    /// below row q's largest (cut pairs included): a bound on <paramref name="Tiles"/> in any order of the rows.</param>
+    /// <param name="Tiles">The fraction of (row, column tile) pairs whose every exponent is, in the rows' present order:
+    /// the tiles that the per-row passes skip once they know each tile's largest term.</param>
+    public readonly record struct Skippable(double Pairs, double Tiles);
+
+    /// <summary>Measures <see cref="Skippable"/> exactly on up to <paramref name="sampleRows"/> rows spread over the
+    /// data, against every row.</summary>
+    public static Skippable Prunability(PackedRows<T> rows, double gamma, double cut, int columnTile, int sampleRows, CancellationToken cancellation)
     {
         int samples = Math.Min(sampleRows, rows.Rows) / Group * Group;
-        if (samples == 0) return 0;
+        if (samples == 0) return new Skippable(0, 0);
         int tiles = (rows.PaddedRows + columnTile - 1) / columnTile;
-        long prunable = 0;
+        long prunableTiles = 0, prunablePairs = 0;
         Parallel.For(0, samples / Group, new ParallelOptions { CancellationToken = cancellation },
-            () => (Distances: new T[Group * columnTile], TileMaxima: new double[Group * tiles], Count: 0L),
+            () => (Distances: new T[Group * columnTile], Exponents: new double[Group * rows.PaddedRows], Tiles: 0L, Pairs: 0L),
             (group, _, local) =>
             {
                 // Evenly spread groups of four neighbouring rows.
@@ -101,28 +105,37 @@ internal sealed unsafe class SymmetricWeights<T> : IRbfTrainingPass<T>, IDisposa
                     int start = tile * columnTile, columns = Math.Min(columnTile, rows.PaddedRows - start);
                     DistanceKernel.SquaredDistances(rows.RowMajor, rows.Norms, first, count, rows, start, columns, local.Distances, columnTile);
                     for (int r = 0; r < count; r++)
-                    {
-                        double largest = double.NegativeInfinity;
-                        for (int j = 0; j < columns && start + j < rows.Rows; j++)
+                        for (int j = 0; j < columns; j++)
                         {
                             double scaled = gamma * double.CreateTruncating(local.Distances[r * columnTile + j]);
-                            if (start + j != first + r && scaled <= cut) largest = Math.Max(largest, -scaled);
+                            bool kept = start + j < rows.Rows && start + j != first + r && scaled <= cut;
+                            local.Exponents[(long)r * rows.PaddedRows + start + j] = kept ? -scaled : double.NegativeInfinity;
                         }
-                        local.TileMaxima[r * tiles + tile] = largest;
-                    }
                 }
                 for (int r = 0; r < count; r++)
                 {
-                    var maxima = local.TileMaxima.AsSpan(r * tiles, tiles);
-                    double rowMax = double.NegativeInfinity;
-                    foreach (double m in maxima) rowMax = Math.Max(rowMax, m);
-                    foreach (double m in maxima)
-                        if (m < rowMax - RbfPass<T>.PruneMargin) local.Count++;
+                    var exponents = local.Exponents.AsSpan(r * rows.PaddedRows, rows.Rows);
+                    double floor = double.NegativeInfinity;
+                    foreach (double x in exponents) floor = Math.Max(floor, x);
+                    floor -= RbfPass<T>.PruneMargin;
+                    foreach (double x in exponents)
+                        if (!(x >= floor)) local.Pairs++;
+                    for (int tile = 0; tile < tiles; tile++)
+                    {
+                        int start = tile * columnTile, end = Math.Min(rows.Rows, start + columnTile);
+                        bool skippable = true;
+                        for (int j = start; j < end && skippable; j++) skippable = !(exponents[j] >= floor);
+                        if (skippable) local.Tiles++;
+                    }
                 }
                 return local;
             },
-            local => Interlocked.Add(ref prunable, local.Count));
-        return (double)prunable / ((long)samples * tiles);
+            local =>
+            {
+                Interlocked.Add(ref prunableTiles, local.Tiles);
+                Interlocked.Add(ref prunablePairs, local.Pairs);
+            });
+        return new Skippable((double)prunablePairs / ((long)samples * rows.Rows), (double)prunableTiles / ((long)samples * tiles));
     }
 
     /// <summary>Runs a pass (the same contract as <see cref="RbfPass{T}.Run"/> over the training rows): h_q into
@@ -134,63 +147,35 @@ internal sealed unsafe class SymmetricWeights<T> : IRbfTrainingPass<T>, IDisposa
         ObjectDisposedException.ThrowIf(_blocks == null, this);
         var pass = new Pass(this, inputs);
         bool fill = !_filled;
-        int padded = _rows.PaddedRows, width = inputs.Width;
-        var rowMaxima = new double[padded];
-        rowMaxima.AsSpan().Fill(double.NegativeInfinity);
-        var merged = new double[(long)padded * width];
-        var gate = new object();
-        // Row tiles in pairs (I, tiles - 1 - I): each pair holds tiles + 1 blocks, so the work items are equal.
-        Parallel.For(0, (_tiles + 1) / 2, new ParallelOptions { CancellationToken = cancellation },
-            () => new Scratch(padded, width),
-            (item, _, scratch) =>
-            {
-                pass.RowTile(item, fill, scratch, cancellation);
-                if (_tiles - 1 - item != item) pass.RowTile(_tiles - 1 - item, fill, scratch, cancellation);
-                return scratch;
-            },
-            scratch =>
-            {
-                lock (gate) Merge(scratch, rowMaxima, merged, width);
-            });
-        _filled = true;
-        for (int q = 0; q < inputs.QueryRows; q++)
+        var options = new ParallelOptions { CancellationToken = cancellation };
+        int width = inputs.Width;
+        using var scratch = new ThreadLocal<Scratch>(() => new Scratch(width));
+        // The diagonal blocks, then the others in the rounds of a round-robin tournament between the tiles: within a
+        // round no two blocks share a tile, so each block's two sides update their rows' sums unshared, and every row
+        // takes its terms in the same order whatever the threads do (the result does not depend on them).
+        Parallel.For(0, _tiles, options, tile => pass.Block(tile, tile, fill, scratch.Value!));
+        int players = _tiles % 2 == 0 ? _tiles : _tiles + 1;
+        for (int round = 0; round < players - 1; round++)
         {
-            var rowSums = sums.AsSpan(q * width, width);
-            if (double.IsNegativeInfinity(rowMaxima[q]))
+            int current = round;
+            Parallel.For(0, players / 2, options, match =>
             {
-                maxima[q] = T.NegativeInfinity;
-                rowSums.Clear();
-                continue;
-            }
-            // The sums must be relative to the maximum as T holds it.
-            maxima[q] = T.CreateTruncating(rowMaxima[q]);
-            double factor = Math.Exp(rowMaxima[q] - double.CreateTruncating(maxima[q]));
-            for (int k = 0; k < width; k++) rowSums[k] = merged[(long)q * width + k] * factor;
+                var (first, second) = Match(players, current, match);
+                if (first < _tiles && second < _tiles) pass.Block(Math.Min(first, second), Math.Max(first, second), fill, scratch.Value!);
+            });
         }
+        _filled = true;
+        pass.Write(maxima, sums);
     }
 
-    /// <summary>Adds one worker's rows (h, acc) into the merged ones, as log-sum-exp pairs.</summary>
-    private static void Merge(Scratch scratch, double[] rowMaxima, double[] sums, int width)
+    /// <summary>
+    /// The circle method: in round r of a tournament between <paramref name="players"/> (even), match 0 pairs r with the
+    /// last player and match k pairs r + k with r - k (modulo players - 1). Every pair meets in exactly one round.
+    /// </summary>
+    internal static (int First, int Second) Match(int players, int round, int match)
     {
-        for (int q = 0; q < rowMaxima.Length; q++)
-        {
-            double theirs = scratch.RowMaxima[q];
-            if (double.IsNegativeInfinity(theirs)) continue;
-            var target = sums.AsSpan(q * width, width);
-            var source = scratch.Sums.AsSpan(q * width, width);
-            double ours = rowMaxima[q];
-            if (theirs > ours)
-            {
-                double down = double.IsNegativeInfinity(ours) ? 0 : Math.Exp(ours - theirs);
-                for (int k = 0; k < width; k++) target[k] = target[k] * down + source[k];
-                rowMaxima[q] = theirs;
-            }
-            else
-            {
-                double down = Math.Exp(theirs - ours);
-                for (int k = 0; k < width; k++) target[k] += source[k] * down;
-            }
-        }
+        int circle = players - 1;
+        return match == 0 ? (round, circle) : ((round + match) % circle, (round - match + circle) % circle);
     }
 
     public void Dispose()
@@ -208,27 +193,25 @@ internal sealed unsafe class SymmetricWeights<T> : IRbfTrainingPass<T>, IDisposa
 
     private int TileWidth(int tile) => Math.Min(Tile, _rows.PaddedRows - tile * Tile);
 
-    private Span<T> TileMaxima(int row) => _tileMaxima.AsSpan((int)((long)row * _tiles), _tiles);
+    /// <summary>m_qJ: row q's largest exponent on tile J.</summary>
+    private ref T TileMaximum(int row, int tile) => ref _tileMaxima[(long)tile * _rows.PaddedRows + row];
 
-    /// <summary>One worker's rows of (h, acc) over every row, and its buffers for a block.</summary>
+    /// <summary>A thread's buffers for a block.</summary>
     private sealed class Scratch
     {
-        public Scratch(int paddedRows, int width)
+        public Scratch(int width)
         {
-            RowMaxima = new double[paddedRows];
-            RowMaxima.AsSpan().Fill(double.NegativeInfinity);
-            Sums = new double[(long)paddedRows * width];
             Spare = new double[width];
+            ScaledG = new double[Tile * width];
         }
 
-        public readonly double[] RowMaxima;
-        public readonly double[] Sums;
         public readonly double[] Spare;
         /// <summary>A block's squared distances, then exponents.</summary>
         public readonly T[] Exponents = new T[Tile * Tile];
         /// <summary>One row's distances or exponents on a tile, when formed in full (four rows: the kernel's step).</summary>
         public readonly T[] FullRow = new T[Group * Tile];
-        public readonly double[] Weights = new double[Tile * Tile];
+        /// <summary>A tile's rows of G times their column factors.</summary>
+        public readonly double[] ScaledG;
         public readonly double[] Offsets = new double[Tile];
         public readonly double[] Factors = new double[Tile];
         public readonly double[] Largest = new double[Tile];
@@ -237,13 +220,16 @@ internal sealed unsafe class SymmetricWeights<T> : IRbfTrainingPass<T>, IDisposa
         public readonly double[] HalfColumnMaxima = new double[Tile];
     }
 
-    /// <summary>One pass's inputs over the store: o_j = v_j - s_j (-inf for padding) and s_q, in float64.</summary>
+    /// <summary>One pass: its inputs over the store, o_j = v_j - s_j (-inf for padding) and s_q in float64, and every
+    /// row's running maximum h and sums acc.</summary>
     private sealed class Pass
     {
         private readonly SymmetricWeights<T> _store;
         private readonly RbfPass<T>.Inputs _inputs;
         private readonly double[] _offsets;
         private readonly double[] _shifts;
+        private readonly double[] _rowMaxima;
+        private readonly double[] _sums;
 
         public Pass(SymmetricWeights<T> store, in RbfPass<T>.Inputs inputs)
         {
@@ -258,16 +244,35 @@ internal sealed unsafe class SymmetricWeights<T> : IRbfTrainingPass<T>, IDisposa
                 _shifts[j] = shift;
                 _offsets[j] = j < rows ? double.CreateTruncating(inputs.ColumnOffsets[j]) - shift : double.NegativeInfinity;
             }
+            _rowMaxima = new double[padded];
+            _rowMaxima.AsSpan().Fill(double.NegativeInfinity);
+            _sums = new double[(long)padded * inputs.Width];
         }
 
-        public void RowTile(int rowTile, bool fill, Scratch scratch, CancellationToken cancellation)
+        /// <summary>Block (I, J), I &lt;= J: filled first if the store is empty, then both its sides.</summary>
+        public void Block(int rowTile, int columnTile, bool fill, Scratch scratch)
         {
-            for (int columnTile = rowTile; columnTile < _store._tiles; columnTile++)
+            if (fill) _store.Fill(rowTile, columnTile, scratch);
+            Side(rowTile, columnTile, transposed: false, scratch);
+            if (columnTile != rowTile) Side(rowTile, columnTile, transposed: true, scratch);
+        }
+
+        /// <summary>Writes h_q (as T holds it) and acc_q relative to it for the training rows.</summary>
+        public void Write(T[] maxima, double[] sums)
+        {
+            int width = _inputs.Width;
+            for (int q = 0; q < _inputs.QueryRows; q++)
             {
-                cancellation.ThrowIfCancellationRequested();
-                if (fill) _store.Fill(rowTile, columnTile, scratch);
-                Side(rowTile, columnTile, transposed: false, scratch);
-                if (columnTile != rowTile) Side(rowTile, columnTile, transposed: true, scratch);
+                var rowSums = sums.AsSpan(q * width, width);
+                if (double.IsNegativeInfinity(_rowMaxima[q]))
+                {
+                    maxima[q] = T.NegativeInfinity;
+                    rowSums.Clear();
+                    continue;
+                }
+                maxima[q] = T.CreateTruncating(_rowMaxima[q]);
+                double factor = Math.Exp(_rowMaxima[q] - double.CreateTruncating(maxima[q]));
+                for (int k = 0; k < width; k++) rowSums[k] = _sums[(long)q * width + k] * factor;
             }
         }
 
@@ -287,64 +292,65 @@ internal sealed unsafe class SymmetricWeights<T> : IRbfTrainingPass<T>, IDisposa
             double ceiling = double.NegativeInfinity;
             for (int j = 0; j < columnCount; j++)
             {
-                double m = double.CreateTruncating(store._tileMaxima[(long)(columnStart + j) * store._tiles + rowTile]);
+                double m = double.CreateTruncating(store.TileMaximum(columnStart + j, rowTile));
                 offsets[j] = 0.5 * m + _offsets[columnStart + j];
                 ceiling = Math.Max(ceiling, offsets[j]);
             }
             if (double.IsNegativeInfinity(ceiling)) return;
             var factors = scratch.Factors.AsSpan(0, columnCount);
             ExpDifferences(offsets, ceiling, factors);
+            // G'_j = e_j G_j: with the column factors in G, the unit weights are the weights.
+            int width = _inputs.Width;
+            var g = _inputs.G.AsSpan(columnStart * width, columnCount * width);
+            var scaledG = scratch.ScaledG.AsSpan(0, columnCount * width);
+            ScaleRows(g, factors, width, scaledG);
 
-            // Weights w_qj = u_qj e_j in float64, laid out as the block is: [row of I][column of J].
+            // Each row's largest u_qj e_j, reading the block (rows of I, columns of J) by rows or by columns.
             var units = new ReadOnlySpan<T>(store.Block(blockRowTile, blockColumnTile), Tile * Tile);
-            var weights = scratch.Weights;
             var largest = scratch.Largest;
             if (!transposed)
-                for (int q = 0; q < rowCount; q++)
-                    largest[q] = RbfPass<T>.MultiplyAndMax(units.Slice(q * Tile, columnCount), factors, weights.AsSpan(q * Tile, columnCount));
+                for (int q = 0; q < rowCount; q++) largest[q] = LargestProduct(units.Slice(q * Tile, columnCount), factors);
             else
-                ScaleRowsWithColumnMaxima(units, factors, rowCount, weights, largest);
+                ColumnMaxima(units, factors, rowCount, largest);
 
-            var rowMaxima = scratch.RowMaxima;
+            var rowMaxima = _rowMaxima;
             var rowFactors = scratch.RowFactors;
             for (int q = 0; q < rowCount; q++)
             {
                 int row = rowStart + q;
                 rowFactors[q] = 0;
-                double m = double.CreateTruncating(store._tileMaxima[(long)row * store._tiles + columnTile]);
+                double m = double.CreateTruncating(store.TileMaximum(row, columnTile));
                 if (double.IsNegativeInfinity(m)) continue;
                 // exp(x_qj + o_j - s_q) = exp(scaleExponent) u_qj e_j.
                 double scaleExponent = ceiling + 0.5 * m - _shifts[row];
                 if (largest[q] < RbfPass<T>.FactoredFloor
                     && scaleExponent + Simd.LogSmallestNormal<T>() >= rowMaxima[row] - RbfPass<T>.PruneMargin)
                 {
-                    WeighInFull(row, columnTile, transposed, q, scratch);
-                    rowFactors[q] = 1;
+                    // Its factor stays 0: the unit weights are not used for this row.
+                    AddInFull(row, columnTile, scratch);
                     continue;
                 }
                 if (largest[q] == 0) continue;
-                if (scaleExponent > rowMaxima[row]) Raise(scratch, row, scaleExponent + Math.Log(largest[q]));
+                if (scaleExponent > rowMaxima[row]) Raise(row, scaleExponent + Math.Log(largest[q]));
                 rowFactors[q] = Math.Exp(scaleExponent - rowMaxima[row]);
             }
 
-            int width = _inputs.Width;
-            var g = _inputs.G.AsSpan(columnStart * width, columnCount * width);
             for (int q = 0; q < rowCount; q += Group)
             {
-                var accumulators = scratch.Sums.AsSpan((rowStart + q) * width, Group * width);
+                var accumulators = _sums.AsSpan((rowStart + q) * width, Group * width);
                 var groupFactors = rowFactors.AsSpan(q, Group);
                 if (!transposed)
-                    RbfPass<T>.Accumulate(weights.AsSpan(q * Tile), Tile, 1, columnCount, g, width, groupFactors, accumulators, scratch.Spare);
+                    RbfPass<T>.Accumulate(units.Slice(q * Tile), Tile, 1, columnCount, scaledG, width, groupFactors, accumulators, scratch.Spare);
                 else
-                    RbfPass<T>.Accumulate(weights.AsSpan(q), 1, Tile, columnCount, g, width, groupFactors, accumulators, scratch.Spare);
+                    RbfPass<T>.Accumulate(units.Slice(q), 1, Tile, columnCount, scaledG, width, groupFactors, accumulators, scratch.Spare);
             }
         }
 
         /// <summary>
-        /// A row's terms on a tile from its exponents formed in full (where its unit weights may have underflowed):
-        /// raises its running maximum and writes its weights exp(b - h) where <see cref="Side"/> reads them.
+        /// Adds a row's terms on a tile from its exponents formed in full (where its unit weights may have underflowed),
+        /// raising its running maximum as needed.
         /// </summary>
-        private void WeighInFull(int row, int columnTile, bool transposed, int rowInTile, Scratch scratch)
+        private void AddInFull(int row, int columnTile, Scratch scratch)
         {
             var store = _store;
             int columnStart = columnTile * Tile, columnCount = store.TileWidth(columnTile);
@@ -357,27 +363,31 @@ internal sealed unsafe class SymmetricWeights<T> : IRbfTrainingPass<T>, IDisposa
                 terms[j] = double.CreateTruncating(exponents[j]) + _offsets[columnStart + j] - _shifts[row];
                 rowMax = Math.Max(rowMax, terms[j]);
             }
-            if (rowMax > scratch.RowMaxima[row]) Raise(scratch, row, rowMax);
-            double h = scratch.RowMaxima[row];
+            if (double.IsNegativeInfinity(rowMax)) return;
+            if (rowMax > _rowMaxima[row]) Raise(row, rowMax);
+            double h = _rowMaxima[row];
+            int width = _inputs.Width;
+            var sums = _sums.AsSpan(row * width, width);
             for (int j = 0; j < columnCount; j++)
             {
-                double weight = double.IsNegativeInfinity(h) ? 0 : Math.Exp(terms[j] - h);
-                if (transposed) scratch.Weights[j * Tile + rowInTile] = weight;
-                else scratch.Weights[rowInTile * Tile + j] = weight;
+                double weight = Math.Exp(terms[j] - h);
+                if (weight == 0) continue;
+                var g = _inputs.G.AsSpan((columnStart + j) * width, width);
+                for (int k = 0; k < width; k++) sums[k] += weight * g[k];
             }
         }
 
-        private void Raise(Scratch scratch, int row, double maximum)
+        private void Raise(int row, double maximum)
         {
-            double old = scratch.RowMaxima[row];
+            double old = _rowMaxima[row];
             if (!(maximum > old)) return;
             if (!double.IsNegativeInfinity(old))
             {
-                var sums = scratch.Sums.AsSpan(row * _inputs.Width, _inputs.Width);
+                var sums = _sums.AsSpan(row * _inputs.Width, _inputs.Width);
                 double factor = Math.Exp(old - maximum);
                 for (int k = 0; k < sums.Length; k++) sums[k] *= factor;
             }
-            scratch.RowMaxima[row] = maximum;
+            _rowMaxima[row] = maximum;
         }
     }
 
@@ -440,11 +450,11 @@ internal sealed unsafe class SymmetricWeights<T> : IRbfTrainingPass<T>, IDisposa
                 max = T.Max(max, row[j]);
                 halfColumn[j] = Math.Max(halfColumn[j], double.CreateTruncating(row[j]));
             }
-            _tileMaxima[(long)(rowStart + q) * _tiles + columnTile] = max;
+            TileMaximum(rowStart + q, columnTile) = max;
             halfRow[q] = double.CreateTruncating(max);
         }
         if (rowTile != columnTile)
-            for (int j = 0; j < columnCount; j++) _tileMaxima[(long)(columnStart + j) * _tiles + rowTile] = T.CreateTruncating(halfColumn[j]);
+            for (int j = 0; j < columnCount; j++) TileMaximum(columnStart + j, rowTile) = T.CreateTruncating(halfColumn[j]);
         // u = exp(x - (m_q + m_j)/2); a row or column without any pair (m = -inf) has x = -inf throughout.
         for (int q = 0; q < rowCount; q++) halfRow[q] = double.IsNegativeInfinity(halfRow[q]) ? 0 : 0.5 * halfRow[q];
         for (int j = 0; j < columnCount; j++) halfColumn[j] = double.IsNegativeInfinity(halfColumn[j]) ? 0 : 0.5 * halfColumn[j];
@@ -475,24 +485,43 @@ internal sealed unsafe class SymmetricWeights<T> : IRbfTrainingPass<T>, IDisposa
         for (; j < values.Length; j++) results[j] = Math.Exp(values[j] - ceiling);
     }
 
-    /// <summary>w[q][j] = u[q][j] e_q (T widened to float64) for the block's rows q (one per factor) and its first
-    /// <paramref name="columns"/> columns, and each column's largest w: the block read by columns, whose rows are the
-    /// other side's columns.</summary>
+    /// <summary>G'_j = e_j G_j for the tile's rows of G.</summary>
+    private static void ScaleRows(ReadOnlySpan<double> g, ReadOnlySpan<double> factors, int width, Span<double> scaled)
+    {
+        for (int j = 0; j < factors.Length; j++)
+        {
+            var factor = Vector256.Create(factors[j]);
+            var source = g.Slice(j * width, width);
+            var target = scaled.Slice(j * width, width);
+            for (int k = 0; k < width; k += 4) (Vector256.Create(source.Slice(k, 4)) * factor).CopyTo(target.Slice(k, 4));
+        }
+    }
+
+    /// <summary>max_j u_j e_j, in float64.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ScaleRowsWithColumnMaxima(ReadOnlySpan<T> units, ReadOnlySpan<double> rowFactors, int columns,
-        double[] weights, double[] columnMaxima)
+    private static double LargestProduct(ReadOnlySpan<T> units, ReadOnlySpan<double> factors)
+    {
+        var max = Vector256<double>.Zero;
+        for (int j = 0; j < units.Length; j += 4)
+            max = Vector256.MaxNative(max, Simd.WidenFour(units.Slice(j, 4)) * Vector256.Create(factors.Slice(j, 4)));
+        return Simd.HorizontalMax(max);
+    }
+
+    /// <summary>max_q u[q][j] e_q for the block's first <paramref name="columns"/> columns, over its rows q (one per
+    /// factor): the block read by columns, whose rows are the other side's columns.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ColumnMaxima(ReadOnlySpan<T> units, ReadOnlySpan<double> rowFactors, int columns, double[] columnMaxima)
     {
         columnMaxima.AsSpan(0, columns).Clear();
         for (int q = 0; q < rowFactors.Length; q++)
         {
+            if (rowFactors[q] == 0) continue;
             var factor = Vector256.Create(rowFactors[q]);
             var source = units.Slice(q * Tile, columns);
-            var target = weights.AsSpan(q * Tile, columns);
             for (int j = 0; j < columns; j += 4)
             {
-                var widened = Simd.WidenFour(source.Slice(j, 4)) * factor;
-                widened.CopyTo(target.Slice(j, 4));
-                Vector256.MaxNative(Vector256.Create<double>(columnMaxima.AsSpan(j, 4)), widened).CopyTo(columnMaxima.AsSpan(j, 4));
+                var products = Simd.WidenFour(source.Slice(j, 4)) * factor;
+                Vector256.MaxNative(Vector256.Create<double>(columnMaxima.AsSpan(j, 4)), products).CopyTo(columnMaxima.AsSpan(j, 4));
             }
         }
     }
