@@ -196,6 +196,9 @@ internal sealed unsafe class SymmetricWeights<T> : IRbfTrainingPass<T>, IDisposa
     /// <summary>m_qJ: row q's largest exponent on tile J.</summary>
     private ref T TileMaximum(int row, int tile) => ref _tileMaxima[(long)tile * _rows.PaddedRows + row];
 
+    /// <summary>Every row's largest exponent on tile J.</summary>
+    private Span<T> TileMaxima(int tile) => _tileMaxima.AsSpan((int)((long)tile * _rows.PaddedRows), _rows.PaddedRows);
+
     /// <summary>A thread's buffers for a block.</summary>
     private sealed class Scratch
     {
@@ -214,7 +217,6 @@ internal sealed unsafe class SymmetricWeights<T> : IRbfTrainingPass<T>, IDisposa
         public readonly double[] ScaledG;
         public readonly double[] Offsets = new double[Tile];
         public readonly double[] Factors = new double[Tile];
-        public readonly double[] Largest = new double[Tile];
         public readonly double[] RowFactors = new double[Tile];
         public readonly double[] HalfRowMaxima = new double[Tile];
         public readonly double[] HalfColumnMaxima = new double[Tile];
@@ -289,11 +291,12 @@ internal sealed unsafe class SymmetricWeights<T> : IRbfTrainingPass<T>, IDisposa
             int rowCount = store.TileWidth(rowTile), columnCount = store.TileWidth(columnTile);
             // a_j = m_j(rowTile)/2 + o_j, A = max a_j, e_j = exp(a_j - A).
             var offsets = scratch.Offsets.AsSpan(0, columnCount);
+            var columnMaxima = store.TileMaxima(rowTile).Slice(columnStart, columnCount);
+            var columnOffsets = _offsets.AsSpan(columnStart, columnCount);
             double ceiling = double.NegativeInfinity;
             for (int j = 0; j < columnCount; j++)
             {
-                double m = double.CreateTruncating(store.TileMaximum(columnStart + j, rowTile));
-                offsets[j] = 0.5 * m + _offsets[columnStart + j];
+                offsets[j] = 0.5 * double.CreateTruncating(columnMaxima[j]) + columnOffsets[j];
                 ceiling = Math.Max(ceiling, offsets[j]);
             }
             if (double.IsNegativeInfinity(ceiling)) return;
@@ -305,40 +308,52 @@ internal sealed unsafe class SymmetricWeights<T> : IRbfTrainingPass<T>, IDisposa
             var scaledG = scratch.ScaledG.AsSpan(0, columnCount * width);
             ScaleRows(g, factors, width, scaledG);
 
-            // Each row's largest u_qj e_j, reading the block (rows of I, columns of J) by rows or by columns.
+            // exp(x_qj + o_j - s_q) = exp(scale_q) u_qj e_j, every u e at most 1. A row's largest u e is needed only
+            // where the block's bound scale_q is above the row's running maximum h: there the block may raise h, and
+            // a unit weight that underflowed T may still count (scale_q + ln(T's smallest normal) within the pruning
+            // margin of h). Elsewhere the row's factor is exp(scale_q - h), at most 1.
             var units = new ReadOnlySpan<T>(store.Block(blockRowTile, blockColumnTile), Tile * Tile);
-            var largest = scratch.Largest;
-            if (!transposed)
-                for (int q = 0; q < rowCount; q++) largest[q] = LargestProduct(units.Slice(q * Tile, columnCount), factors);
-            else
-                ColumnMaxima(units, factors, rowCount, largest);
-
-            var rowMaxima = _rowMaxima;
-            var rowFactors = scratch.RowFactors;
+            var rowMaxima = _rowMaxima.AsSpan(rowStart, rowCount);
+            var rowTileMaxima = store.TileMaxima(columnTile).Slice(rowStart, rowCount);
+            var shifts = _shifts.AsSpan(rowStart, rowCount);
+            // Each row's factor's exponent, then (in place) the factor.
+            var rowFactors = scratch.RowFactors.AsSpan(0, rowCount);
+            double underflowReach = RbfPass<T>.PruneMargin + Simd.LogSmallestNormal<T>();
             for (int q = 0; q < rowCount; q++)
             {
-                int row = rowStart + q;
-                rowFactors[q] = 0;
-                double m = double.CreateTruncating(store.TileMaximum(row, columnTile));
+                double m = double.CreateTruncating(rowTileMaxima[q]);
+                rowFactors[q] = double.NegativeInfinity;
                 if (double.IsNegativeInfinity(m)) continue;
-                // exp(x_qj + o_j - s_q) = exp(scaleExponent) u_qj e_j.
-                double scaleExponent = ceiling + 0.5 * m - _shifts[row];
-                if (largest[q] < RbfPass<T>.FactoredFloor
-                    && scaleExponent + Simd.LogSmallestNormal<T>() >= rowMaxima[row] - RbfPass<T>.PruneMargin)
+                double scale = ceiling + 0.5 * m - shifts[q];
+                if (scale <= rowMaxima[q])
                 {
-                    // Its factor stays 0: the unit weights are not used for this row.
-                    AddInFull(row, columnTile, scratch);
+                    rowFactors[q] = scale - rowMaxima[q];
                     continue;
                 }
-                if (largest[q] == 0) continue;
-                if (scaleExponent > rowMaxima[row]) Raise(row, scaleExponent + Math.Log(largest[q]));
-                rowFactors[q] = Math.Exp(scaleExponent - rowMaxima[row]);
+                double largest = transposed ? LargestInColumn(units, factors, q) : LargestProduct(units.Slice(q * Tile, columnCount), factors);
+                if (largest < RbfPass<T>.FactoredFloor && scale + underflowReach >= rowMaxima[q])
+                {
+                    // Its factor stays 0: the unit weights are not used for this row.
+                    AddInFull(rowStart + q, columnTile, scratch);
+                    continue;
+                }
+                if (largest == 0) continue;
+                if (scale > rowMaxima[q]) Raise(rowStart + q, scale + Math.Log(largest));
+                rowFactors[q] = scale - rowMaxima[q];
+            }
+            // An exponent is above 0 (by at most -log(largest)) only where the maximum was just raised to the block's
+            // largest term.
+            for (int q = 0; q < rowCount; q += 4)
+            {
+                var x = Vector256.Create<double>(rowFactors.Slice(q, 4));
+                Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<double>.Zero), Vector256.Exp(x), Simd.ExpNonPositive(x))
+                    .CopyTo(rowFactors.Slice(q, 4));
             }
 
             for (int q = 0; q < rowCount; q += Group)
             {
                 var accumulators = _sums.AsSpan((rowStart + q) * width, Group * width);
-                var groupFactors = rowFactors.AsSpan(q, Group);
+                var groupFactors = rowFactors.Slice(q, Group);
                 if (!transposed)
                     RbfPass<T>.Accumulate(units.Slice(q * Tile), Tile, 1, columnCount, scaledG, width, groupFactors, accumulators, scratch.Spare);
                 else
@@ -507,22 +522,12 @@ internal sealed unsafe class SymmetricWeights<T> : IRbfTrainingPass<T>, IDisposa
         return Simd.HorizontalMax(max);
     }
 
-    /// <summary>max_q u[q][j] e_q for the block's first <paramref name="columns"/> columns, over its rows q (one per
-    /// factor): the block read by columns, whose rows are the other side's columns.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ColumnMaxima(ReadOnlySpan<T> units, ReadOnlySpan<double> rowFactors, int columns, double[] columnMaxima)
+    /// <summary>max_q u[q][j] e_q over the block's rows q (one per factor): column j of the block, whose rows are the
+    /// other side's columns.</summary>
+    private static double LargestInColumn(ReadOnlySpan<T> units, ReadOnlySpan<double> rowFactors, int column)
     {
-        columnMaxima.AsSpan(0, columns).Clear();
-        for (int q = 0; q < rowFactors.Length; q++)
-        {
-            if (rowFactors[q] == 0) continue;
-            var factor = Vector256.Create(rowFactors[q]);
-            var source = units.Slice(q * Tile, columns);
-            for (int j = 0; j < columns; j += 4)
-            {
-                var products = Simd.WidenFour(source.Slice(j, 4)) * factor;
-                Vector256.MaxNative(Vector256.Create<double>(columnMaxima.AsSpan(j, 4)), products).CopyTo(columnMaxima.AsSpan(j, 4));
-            }
-        }
+        double largest = 0;
+        for (int q = 0; q < rowFactors.Length; q++) largest = Math.Max(largest, double.CreateTruncating(units[q * Tile + column]) * rowFactors[q]);
+        return largest;
     }
 }
