@@ -18,7 +18,9 @@ internal sealed class PackedRows<T> where T : unmanaged, IFloatingPointIeee754<T
 
     /// <param name="order">Row p of the packing is row order[p] of <paramref name="features"/> (null: the same order).</param>
     /// <param name="lanes">Rows per panel: <see cref="DistanceKernel.PreferredLanes{T}"/> unless a test picks the other kernel.</param>
-    public PackedRows(FeatureMatrix features, double[] centre, int[]? order = null, int? lanes = null)
+    /// <param name="integerKernel">Also pack the rows as bytes for <see cref="IntegerRows"/> where they are bytes times a
+    /// scale: distances among these rows are then computed exactly, in integers.</param>
+    public PackedRows(FeatureMatrix features, double[] centre, int[]? order = null, int? lanes = null, bool integerKernel = false)
     {
         Rows = features.Rows;
         Dims = features.Cols;
@@ -45,7 +47,12 @@ internal sealed class PackedRows<T> where T : unmanaged, IFloatingPointIeee754<T
             }
             Norms[i] = norm;
         });
+        if (integerKernel) Integer = IntegerRows.TryCreate(features, order, PaddedRows);
     }
+
+    /// <summary>The rows as bytes for the exact integer kernel, where they are bytes times a scale (null: they are not,
+    /// or it was not asked for).</summary>
+    public IntegerRows? Integer { get; }
 
     public int Rows { get; }
     public int Dims { get; }
@@ -93,6 +100,12 @@ internal static class DistanceKernel
         PackedRows<T> columns, int firstColumn, int tileColumns, Span<T> output, int stride)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        // Rows against their own set: exact in integers where they are bytes times a scale.
+        if (columns.Integer is { } integer && ReferenceEquals(queries, columns.RowMajor))
+        {
+            integer.SquaredDistances(firstQuery, queryCount, firstColumn, tileColumns, output, stride);
+            return;
+        }
         int dims = columns.Dims;
         int r1 = firstQuery + Math.Min(1, queryCount - 1);
         int r2 = firstQuery + Math.Min(2, queryCount - 1);

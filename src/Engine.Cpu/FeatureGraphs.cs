@@ -53,7 +53,7 @@ internal static class FeatureGraphs<T> where T : unmanaged, IFloatingPointIeee75
         var model = PoissonLearning.OperatorModel(options.Model);
         int valueBytes = System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
         int[]? order = null;
-        var packed = new PackedRows<T>(features, centre);
+        var packed = new PackedRows<T>(features, centre, integerKernel: true);
         long budget = MemoryBudget.CacheBytes(options, features, packed.PaddedRows, valueBytes);
         bool fits = layout != RbfWeightLayout.PerRow && SymmetricWeights<T>.Bytes(packed.PaddedRows, valueBytes) <= budget;
         // The symmetric store needs no spatial order, and the share of pairs that could be skipped bounds the share of
@@ -63,7 +63,7 @@ internal static class FeatureGraphs<T> where T : unmanaged, IFloatingPointIeee75
         if (!symmetric)
         {
             order = SpatialOrder.Compute(features);
-            packed = new PackedRows<T>(features, centre, order);
+            packed = new PackedRows<T>(features, centre, order, integerKernel: true);
             symmetric = fits && SymmetricWeights<T>.Prunability(packed, options.Gamma, cut, packed.RoundTile(columnTile), PrunabilitySample, cancellation).Tiles
                 < SymmetricBelowPrunability;
         }

@@ -27,7 +27,7 @@ internal static class KnnSearch
     public static Columns<T> CreateColumns<T>(FeatureMatrix features, double[] centre, int[] order, int columnTile)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var packed = new PackedRows<T>(features, centre, order);
+        var packed = new PackedRows<T>(features, centre, order, integerKernel: true);
         return new Columns<T>(packed, order, new TileBounds<T>(packed, packed.RoundTile(columnTile)), features, centre);
     }
 
