@@ -36,7 +36,7 @@ internal static class FeatureGraphs<T> where T : unmanaged, IFloatingPointIeee75
         if (options.Kernel == AffinityKernel.Knn)
         {
             int searched = KnnGraph.SearchCount(options);
-            var lists = GraphKnn.Find<T>(features, options, capabilities.KnnSearchFor(options, features.Rows), searched, progress, cancellation);
+            var lists = GraphKnn.Find<T>(features, options, capabilities.KnnSearchFor(options), searched, progress, cancellation);
             var op = new CsrOperator(KnnGraph.Matrix(lists.Neighbours, searched, features, options), options.Model);
             var predictor = new KnnPredictor<T>(options, features.Cols, lists.Columns, rowTile);
             return new CpuGraph(options, GraphInputKind.Features, op, null, predictor, lists.Report, null);

@@ -25,7 +25,7 @@ internal static class InputGraphs
         if (input.Combination.Mode == CombinationMode.Weights)
         {
             int searched = KnnGraph.SearchCount(options);
-            var search = engine.Capabilities.KnnSearchFor(options, features.Rows);
+            var search = engine.Capabilities.KnnSearchFor(options);
             var (neighbours, report) = options.Precision == Precision.Float32
                 ? Lists(GraphKnn.Find<float>(features, options, search, searched, progress, cancellation))
                 : Lists(GraphKnn.Find<double>(features, options, search, searched, progress, cancellation));

@@ -41,6 +41,52 @@ internal static class KnnSearch
         return Search(columns, columns.Packed, columns.Order, columns.Features, k, rowTile, rowsDone, cancellation);
     }
 
+    /// <summary>
+    /// The share of (row, tile) pairs the search would skip with its rows' final candidates: tiles whose distance bound
+    /// exceeds the row's last candidate, measured exactly on up to <paramref name="sampleRows"/> rows spread over the
+    /// data. The search itself skips a little less (its candidates tighten as it goes, nearest tiles first).
+    /// </summary>
+    public static double Prunability<T>(Columns<T> columns, int k, int sampleRows, CancellationToken cancellation)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var packed = columns.Packed;
+        var bounds = columns.Bounds;
+        int n = packed.Rows, tileColumns = bounds.TileColumns;
+        int samples = Math.Min(sampleRows, n) / DistanceKernel.QueryRowsPerStep * DistanceKernel.QueryRowsPerStep;
+        if (samples == 0) return 0;
+        int candidates = Math.Min(n, k + SpareCandidates);
+        long skipped = 0;
+        Parallel.For(0, samples / DistanceKernel.QueryRowsPerStep, new ParallelOptions { CancellationToken = cancellation },
+            () => (Distances: new T[DistanceKernel.QueryRowsPerStep * tileColumns], Bounds: bounds.CreateScratch(DistanceKernel.QueryRowsPerStep),
+                Best: new T[DistanceKernel.QueryRowsPerStep * candidates], Index: new int[DistanceKernel.QueryRowsPerStep * candidates], Count: 0L),
+            (group, _, local) =>
+            {
+                int first = (int)((long)group * DistanceKernel.QueryRowsPerStep * n / samples) / DistanceKernel.QueryRowsPerStep * DistanceKernel.QueryRowsPerStep;
+                int rows = Math.Min(DistanceKernel.QueryRowsPerStep, n - first);
+                local.Best.AsSpan().Fill(T.PositiveInfinity);
+                local.Index.AsSpan().Fill(int.MaxValue);
+                for (int tile = 0; tile * tileColumns < n; tile++)
+                {
+                    int start = tile * tileColumns, real = Math.Min(tileColumns, n - start);
+                    DistanceKernel.SquaredDistances(packed.RowMajor, packed.Norms, first, rows, packed, start,
+                        Math.Min(tileColumns, packed.PaddedRows - start), local.Distances, tileColumns);
+                    for (int r = 0; r < rows; r++)
+                        Merge(local.Distances.AsSpan(r * tileColumns, real), columns.Order.AsSpan(start, real),
+                            local.Best.AsSpan(r * candidates, candidates), local.Index.AsSpan(r * candidates, candidates));
+                }
+                var lowerBounds = bounds.LowerBounds(packed.RowMajor, packed.Norms, first, rows, 1, local.Bounds);
+                for (int r = 0; r < rows; r++)
+                {
+                    double last = double.CreateTruncating(local.Best[r * candidates + candidates - 1]);
+                    for (int tile = 0; tile < bounds.Tiles; tile++)
+                        if (lowerBounds[r * bounds.Tiles + tile] > last) local.Count++;
+                }
+                return local;
+            },
+            local => Interlocked.Add(ref skipped, local.Count));
+        return (double)skipped / ((long)samples * bounds.Tiles);
+    }
+
     /// <param name="queries">Packed query rows.</param>
     /// <param name="queryOrder">The original index of each packed query row (null: the same).</param>
     /// <param name="queryFeatures">The query rows in their original order, for the float64 re-ranking.</param>

@@ -9,13 +9,13 @@ namespace GpuSpread;
 /// without it searches exactly, <see cref="KnnSearchMethod.Auto"/> included.</param>
 public sealed record EngineCapabilities(bool ApproximateKnnSearch)
 {
-    /// <summary>The search the knn kernel runs for <paramref name="rows"/> rows: auto is approximate from
-    /// <see cref="DiffusionOptions.ApproximateKnnRows"/> rows where the engine has the approximate search, exact otherwise.</summary>
-    public KnnSearchMethod KnnSearchFor(DiffusionOptions options, int rows)
+    /// <summary>The search the knn kernel runs: auto is exact on an engine without the approximate search, and stays auto on
+    /// one with it, whose cost model then chooses from the data (the CPU engine's: exact while each row would be compared with
+    /// fewer than about 100,000 rows after its tile bounds prune, bench/RESULTS.md).</summary>
+    public KnnSearchMethod KnnSearchFor(DiffusionOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return options.KnnSearch != KnnSearchMethod.Auto ? options.KnnSearch
-            : ApproximateKnnSearch && rows >= DiffusionOptions.ApproximateKnnRows ? KnnSearchMethod.Approximate : KnnSearchMethod.Exact;
+        return options.KnnSearch == KnnSearchMethod.Auto && !ApproximateKnnSearch ? KnnSearchMethod.Exact : options.KnnSearch;
     }
 
     /// <summary>What in <paramref name="input"/> and <paramref name="options"/> an engine with these capabilities cannot run,

@@ -105,15 +105,8 @@ public sealed record DiffusionOptions
     /// <summary>Weights of the knn edges: 1 (scikit-learn's connectivity, the default) or exp(-gamma r) (rbf).</summary>
     public KnnWeights KnnWeights { get; init; } = KnnWeights.Connectivity;
 
-    /// <summary>How the knn kernel finds neighbours: exact, approximate (NN-descent) or auto (by the number of rows).</summary>
+    /// <summary>How the knn kernel finds neighbours: exact, approximate (NN-descent) or auto (the engine's cost model).</summary>
     public KnnSearchMethod KnnSearch { get; init; } = KnnSearchMethod.Auto;
-
-    /// <summary>
-    /// Rows from which auto picks the approximate search. The exact search grows as n^2 and NN-descent as n; where they
-    /// meet depends on how much the exact search's tile bounds prune, and bench/RESULTS.md measures it on clustered and
-    /// on uniform data. From this many rows neither choice costs much more than the other could.
-    /// </summary>
-    public const int ApproximateKnnRows = 500_000;
 
     /// <summary>True when the knn graph is scikit-learn's (directed, the point itself included, connectivity).</summary>
     public bool HasScikitLearnKnnGraph => KnnGraph == KnnGraphKind.Directed && KnnSelfLoops == KnnSelfLoops.Include && KnnWeights == KnnWeights.Connectivity;

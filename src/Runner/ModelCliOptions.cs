@@ -75,7 +75,7 @@ public sealed class ModelCliOptions
         "knn kernel: connectivity (1 per edge, scikit-learn's) or rbf (exp(-gamma ||x_i - x_j||^2) on the kNN edges).");
 
     public Option<string> KnnSearch { get; } = Choice("--knn-search", OptionNames.KnnSearch,
-        $"knn kernel: exact (brute force), approximate (NN-descent, CPU engine; its recall on 1,000 sampled rows is reported) or auto (exact below {DiffusionOptions.ApproximateKnnRows:N0} rows, approximate from there where the engine has it).");
+        "knn kernel: exact (brute force), approximate (NN-descent, CPU engine; its recall on 1,000 sampled rows is reported) or auto (the cheaper by a cost model in the rows, the features and how much the exact search would prune; exact on engines without NN-descent).");
 
     public Option<string> Engine { get; } = new("--engine")
     {

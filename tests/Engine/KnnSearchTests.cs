@@ -43,6 +43,60 @@ public class KnnSearchTests(ITestOutputHelper output)
         Assert.True(wrong == 0, $"seed {seed}: {wrong} rows' neighbours differ from the brute force");
     }
 
+    [Theory]
+    [InlineData(11, 204, 5, 16)]
+    [InlineData(12, 96, 3, 7)]
+    public void PrunabilityCountsTheTilesBeyondEachRowsLastCandidate(int seed, int n, int d, int columnTile)
+    {
+        const int k = 5, candidates = k + 4;
+        var (x, _) = TestData.Blobs(seed, n, d, 4, sigma: 0.05);
+        var features = TestData.ToMatrix(x, Precision.Float64);
+        var columns = KnnSearch.CreateColumns<double>(features, features.Scales.Centre, SpatialOrder.Compute(features), columnTile);
+        // Every row sampled (n is a multiple of 4).
+        double measured = KnnSearch.Prunability(columns, k, n, CancellationToken.None);
+
+        var bounds = columns.Bounds;
+        var scratch = bounds.CreateScratch(1);
+        long skippable = 0;
+        for (int q = 0; q < n; q++)
+        {
+            int original = columns.Order[q];
+            double last = Enumerable.Range(0, n).Select(j => DenseReference.SquaredDistance(x, original, x, j)).Order().ElementAt(candidates - 1);
+            var lowerBounds = bounds.LowerBounds(columns.Packed.RowMajor, columns.Packed.Norms, q, 1, 1, scratch);
+            for (int tile = 0; tile < bounds.Tiles; tile++)
+                if (lowerBounds[tile] > last) skippable++;
+        }
+        double expected = (double)skippable / ((long)n * bounds.Tiles);
+        output.WriteLine($"seed {seed}: prunability {measured:F4}, expected {expected:F4}");
+        Assert.Equal(expected, measured, 12);
+        Assert.InRange(measured, 0.05, 0.95);
+    }
+
+    [Fact]
+    public void AutoTakesTheExactSearchWhereTheBoundsPruneAndNnDescentWhereTheyCannot()
+    {
+        const int n = 120_000, d = 64, k = 7;
+        var random = new Random(17);
+        // Uniform rows: the bounds prune nothing, and 120,000 compared rows are beyond ExactComparedRows.
+        var uniform = new float[n * d];
+        for (int i = 0; i < uniform.Length; i++) uniform[i] = (float)random.NextDouble();
+        Assert.False(ExactIsCheaper(FeatureMatrix.FromSingle(uniform, n, d), k));
+        // Ten far clusters: each row is compared with about its own cluster, a tenth of the rows.
+        var centres = new double[10, d];
+        for (int c = 0; c < 10; c++)
+            for (int f = 0; f < d; f++) centres[c, f] = random.NextDouble() - 0.5;
+        var clustered = new float[n * d];
+        for (int i = 0; i < n; i++)
+            for (int f = 0; f < d; f++) clustered[i * d + f] = (float)(centres[i % 10, f] + 0.1 * TestData.Gaussian(random));
+        Assert.True(ExactIsCheaper(FeatureMatrix.FromSingle(clustered, n, d), k));
+        // Below ExactComparedRows rows it does not measure at all.
+        Assert.True(ExactIsCheaper(FeatureMatrix.FromSingle(uniform.AsSpan(0, 90_000 * d).ToArray(), 90_000, d), k));
+    }
+
+    private static bool ExactIsCheaper(FeatureMatrix features, int k) => GraphKnn.ExactIsCheaper(
+        KnnSearch.CreateColumns<float>(features, features.Scales.Centre, SpatialOrder.Compute(features), CpuEngine.ColumnTileFor(features.Rows)),
+        k, CancellationToken.None);
+
     private static int[] Search<T>(FeatureMatrix features, int columnTile, int k) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         var columns = KnnSearch.CreateColumns<T>(features, features.Scales.Centre, SpatialOrder.Compute(features), columnTile);

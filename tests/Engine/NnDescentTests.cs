@@ -115,17 +115,16 @@ public class NnDescentTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void AutoIsExactBelowTheThresholdAndApproximateFromIt()
+    public void AutoIsLeftToTheCostModelWhereTheEngineHasBothSearches()
     {
         var options = DiffusionOptions.Spreading();
         var cpu = new CpuEngine().Capabilities;
         Assert.Equal(KnnSearchMethod.Auto, options.KnnSearch);
-        Assert.Equal(KnnSearchMethod.Exact, cpu.KnnSearchFor(options, DiffusionOptions.ApproximateKnnRows - 1));
-        Assert.Equal(KnnSearchMethod.Approximate, cpu.KnnSearchFor(options, DiffusionOptions.ApproximateKnnRows));
-        Assert.Equal(KnnSearchMethod.Exact, cpu.KnnSearchFor(options with { KnnSearch = KnnSearchMethod.Exact }, 10_000_000));
-        Assert.Equal(KnnSearchMethod.Approximate, cpu.KnnSearchFor(options with { KnnSearch = KnnSearchMethod.Approximate }, 10));
-        // An engine without the approximate search runs auto exactly at any size.
-        Assert.Equal(KnnSearchMethod.Exact, GpuEngine.DeclaredCapabilities.KnnSearchFor(options, 10_000_000));
+        Assert.Equal(KnnSearchMethod.Auto, cpu.KnnSearchFor(options));
+        Assert.Equal(KnnSearchMethod.Exact, cpu.KnnSearchFor(options with { KnnSearch = KnnSearchMethod.Exact }));
+        Assert.Equal(KnnSearchMethod.Approximate, cpu.KnnSearchFor(options with { KnnSearch = KnnSearchMethod.Approximate }));
+        // An engine without the approximate search runs auto exactly.
+        Assert.Equal(KnnSearchMethod.Exact, GpuEngine.DeclaredCapabilities.KnnSearchFor(options));
         var error = Assert.Throws<InvalidParameterException>(() => (options with { KnnSearch = (KnnSearchMethod)7 }).Validate(100));
         Assert.Equal("knn_search", error.Parameter);
     }

@@ -39,7 +39,8 @@ public enum KnnWeights
 /// <summary>How the knn kernel finds each row's neighbours (<see cref="DiffusionOptions.KnnSearch"/>).</summary>
 public enum KnnSearchMethod
 {
-    /// <summary>Exact below <see cref="DiffusionOptions.ApproximateKnnRows"/> rows, approximate from there (the CPU engine; the GPU engine's search is always exact).</summary>
+    /// <summary>The cheaper of the two by the engine's cost model, from the rows, the features and how much the exact search's tile
+    /// bounds would prune (the CPU engine; the GPU engine's search is always exact).</summary>
     Auto,
 
     /// <summary>Brute force: every row's true k nearest (scikit-learn's answer).</summary>
