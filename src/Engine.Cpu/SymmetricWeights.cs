@@ -231,6 +231,8 @@ internal sealed unsafe class SymmetricWeights<T> : IRbfTrainingPass<T>, IDisposa
         private readonly double[] _offsets;
         private readonly double[] _shifts;
         private readonly double[] _rowMaxima;
+        /// <summary>Per row, the largest term the pass has seen (h may run ahead of it, to a block's bound).</summary>
+        private readonly double[] _provenMaxima;
         private readonly double[] _sums;
 
         public Pass(SymmetricWeights<T> store, in RbfPass<T>.Inputs inputs)
@@ -248,6 +250,8 @@ internal sealed unsafe class SymmetricWeights<T> : IRbfTrainingPass<T>, IDisposa
             }
             _rowMaxima = new double[padded];
             _rowMaxima.AsSpan().Fill(double.NegativeInfinity);
+            _provenMaxima = new double[padded];
+            _provenMaxima.AsSpan().Fill(double.NegativeInfinity);
             _sums = new double[(long)padded * inputs.Width];
         }
 
@@ -319,6 +323,7 @@ internal sealed unsafe class SymmetricWeights<T> : IRbfTrainingPass<T>, IDisposa
             // Each row's factor's exponent, then (in place) the factor.
             var rowFactors = scratch.RowFactors.AsSpan(0, rowCount);
             double underflowReach = RbfPass<T>.PruneMargin + Simd.LogSmallestNormal<T>();
+            var proven = _provenMaxima.AsSpan(rowStart, rowCount);
             for (int q = 0; q < rowCount; q++)
             {
                 double m = double.CreateTruncating(rowTileMaxima[q]);
@@ -330,15 +335,25 @@ internal sealed unsafe class SymmetricWeights<T> : IRbfTrainingPass<T>, IDisposa
                     rowFactors[q] = scale - rowMaxima[q];
                     continue;
                 }
+                // The block may raise the row's maximum. Where no underflowed unit weight of it can count (its bound is
+                // more than T's range less the margin above a term the row has), h is raised to the bound itself: never
+                // more than that above the row's largest term, so the sums keep their precision.
+                if (scale + underflowReach < proven[q])
+                {
+                    Raise(rowStart + q, scale, proven: false);
+                    rowFactors[q] = 0;
+                    continue;
+                }
+                // Here a unit weight that underflowed T may be within the pruning margin of the row's largest term.
                 double largest = transposed ? LargestInColumn(units, factors, q) : LargestProduct(units.Slice(q * Tile, columnCount), factors);
-                if (largest < RbfPass<T>.FactoredFloor && scale + underflowReach >= rowMaxima[q])
+                if (largest < RbfPass<T>.FactoredFloor)
                 {
                     // Its factor stays 0: the unit weights are not used for this row.
                     AddInFull(rowStart + q, columnTile, scratch);
                     continue;
                 }
                 if (largest == 0) continue;
-                if (scale > rowMaxima[q]) Raise(rowStart + q, scale + Math.Log(largest));
+                Raise(rowStart + q, scale + Math.Log(largest), proven: true);
                 rowFactors[q] = scale - rowMaxima[q];
             }
             // An exponent is above 0 (by at most -log(largest)) only where the maximum was just raised to the block's
@@ -379,7 +394,7 @@ internal sealed unsafe class SymmetricWeights<T> : IRbfTrainingPass<T>, IDisposa
                 rowMax = Math.Max(rowMax, terms[j]);
             }
             if (double.IsNegativeInfinity(rowMax)) return;
-            if (rowMax > _rowMaxima[row]) Raise(row, rowMax);
+            Raise(row, rowMax, proven: true);
             double h = _rowMaxima[row];
             int width = _inputs.Width;
             var sums = _sums.AsSpan(row * width, width);
@@ -392,8 +407,11 @@ internal sealed unsafe class SymmetricWeights<T> : IRbfTrainingPass<T>, IDisposa
             }
         }
 
-        private void Raise(int row, double maximum)
+        /// <summary>Raises a row's running maximum h to <paramref name="maximum"/> if that is higher, rescaling its sums;
+        /// <paramref name="proven"/>: the value is a term the row has (not only a bound on one).</summary>
+        private void Raise(int row, double maximum, bool proven)
         {
+            if (proven) _provenMaxima[row] = Math.Max(_provenMaxima[row], maximum);
             double old = _rowMaxima[row];
             if (!(maximum > old)) return;
             if (!double.IsNegativeInfinity(old))
