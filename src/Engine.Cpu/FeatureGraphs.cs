@@ -52,21 +52,8 @@ internal static class FeatureGraphs<T> where T : unmanaged, IFloatingPointIeee75
         double cut = options.Float64UnderflowCut ? DiffusionOptions.Float64UnderflowExponent : double.PositiveInfinity;
         var model = PoissonLearning.OperatorModel(options.Model);
         int valueBytes = System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
-        int[]? order = null;
-        var packed = new PackedRows<T>(features, centre, integerKernel: true);
+        var (packed, order, symmetric) = Pack(features, options, layout, columnTile, cut, cancellation);
         long budget = MemoryBudget.CacheBytes(options, features, packed.PaddedRows, valueBytes);
-        bool fits = layout != RbfWeightLayout.PerRow && SymmetricWeights<T>.Bytes(packed.PaddedRows, valueBytes) <= budget;
-        // The symmetric store needs no spatial order, and the share of pairs that could be skipped bounds the share of
-        // tiles in any order: only where that is high are the rows ordered and their tiles measured.
-        bool symmetric = fits && (layout == RbfWeightLayout.Symmetric
-            || SymmetricWeights<T>.Prunability(packed, options.Gamma, cut, packed.RoundTile(columnTile), PrunabilitySample, cancellation).Pairs < SymmetricBelowPrunability);
-        if (!symmetric)
-        {
-            order = SpatialOrder.Compute(features);
-            packed = new PackedRows<T>(features, centre, order, integerKernel: true);
-            symmetric = fits && SymmetricWeights<T>.Prunability(packed, options.Gamma, cut, packed.RoundTile(columnTile), PrunabilitySample, cancellation).Tiles
-                < SymmetricBelowPrunability;
-        }
         var pass = new RbfPass<T>(packed, options.Gamma, cut, rowTile, columnTile);
         IDisposable? owned = null;
         progress?.Report(new StageProgress("degrees", 0, 1, double.NaN));
@@ -94,6 +81,33 @@ internal static class FeatureGraphs<T> where T : unmanaged, IFloatingPointIeee75
             owned?.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// The training rows packed, and whether the symmetric store takes them. The store needs no spatial order, and the
+    /// share of pairs that could be skipped bounds the share of tiles in any order: only where that is high are the rows
+    /// ordered and their tiles measured.
+    /// </summary>
+    private static (PackedRows<T> Packed, int[]? Order, bool Symmetric) Pack(FeatureMatrix features, DiffusionOptions options,
+        RbfWeightLayout layout, int columnTile, double cut, CancellationToken cancellation)
+    {
+        var centre = features.Scales.Centre;
+        int valueBytes = System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
+        bool fits = layout != RbfWeightLayout.PerRow
+            && SymmetricWeights<T>.Bytes(features.Rows, valueBytes) <= MemoryBudget.CacheBytes(options, features, features.Rows, valueBytes);
+        if (fits)
+        {
+            var plain = new PackedRows<T>(features, centre, integerKernel: true);
+            if (layout == RbfWeightLayout.Symmetric
+                || SymmetricWeights<T>.Prunability(plain, options.Gamma, cut, plain.RoundTile(columnTile), PrunabilitySample, cancellation).Pairs
+                < SymmetricBelowPrunability)
+                return (plain, null, true);
+        }
+        var order = SpatialOrder.Compute(features);
+        var ordered = new PackedRows<T>(features, centre, order, integerKernel: true);
+        return (ordered, order, fits
+            && SymmetricWeights<T>.Prunability(ordered, options.Gamma, cut, ordered.RoundTile(columnTile), PrunabilitySample, cancellation).Tiles
+            < SymmetricBelowPrunability);
     }
 }
 
