@@ -126,7 +126,7 @@ internal sealed class IntegerRows
 
     /// <summary>
     /// Squared distances of up to four query rows (rows of this set) against <paramref name="tileColumns"/> columns
-    /// from <paramref name="firstColumn"/> (multiples of two panels), as T, into a 4 x <paramref name="stride"/>
+    /// from <paramref name="firstColumn"/> (multiples of a panel), as T, into a 4 x <paramref name="stride"/>
     /// buffer: four rows against two panels per step, eight int32 accumulators, as the float kernel does.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -150,8 +150,11 @@ internal sealed class IntegerRows
         for (int j = 0; j < tileColumns; j += 2 * PanelColumns)
         {
             int column = firstColumn + j;
+            // A tile may end in one panel (a multiple of the float kernel's panel pair, which can be 8 columns): its
+            // second panel is then the first again, and only the first is stored.
+            bool pair = tileColumns - j >= 2 * PanelColumns;
             ref sbyte p0 = ref Unsafe.Add(ref panels, (nint)(column / PanelColumns) * panelBytes);
-            ref sbyte p1 = ref Unsafe.Add(ref p0, panelBytes);
+            ref sbyte p1 = ref pair ? ref Unsafe.Add(ref p0, panelBytes) : ref p0;
             Vector256<int> a00 = default, a01 = default, a10 = default, a11 = default;
             Vector256<int> a20 = default, a21 = default, a30 = default, a31 = default;
             nuint offset = 0;
@@ -169,18 +172,19 @@ internal sealed class IntegerRows
                 a30 = AvxVnni.MultiplyWideningAndAdd(a30, b3, c0); a31 = AvxVnni.MultiplyWideningAndAdd(a31, b3, c1);
             }
             var columnNorms0 = Vector256.Create<int>(Norms.AsSpan(column, PanelColumns));
-            var columnNorms1 = Vector256.Create<int>(Norms.AsSpan(column + PanelColumns, PanelColumns));
-            Store(output.Slice(j), queryNorms[0], querySums[0], columnNorms0, columnNorms1, a00, a01, squaredScale);
-            Store(output.Slice(stride + j), queryNorms[1], querySums[1], columnNorms0, columnNorms1, a10, a11, squaredScale);
-            Store(output.Slice(2 * stride + j), queryNorms[2], querySums[2], columnNorms0, columnNorms1, a20, a21, squaredScale);
-            Store(output.Slice(3 * stride + j), queryNorms[3], querySums[3], columnNorms0, columnNorms1, a30, a31, squaredScale);
+            var columnNorms1 = pair ? Vector256.Create<int>(Norms.AsSpan(column + PanelColumns, PanelColumns)) : columnNorms0;
+            Store(output.Slice(j), queryNorms[0], querySums[0], columnNorms0, columnNorms1, a00, a01, squaredScale, pair);
+            Store(output.Slice(stride + j), queryNorms[1], querySums[1], columnNorms0, columnNorms1, a10, a11, squaredScale, pair);
+            Store(output.Slice(2 * stride + j), queryNorms[2], querySums[2], columnNorms0, columnNorms1, a20, a21, squaredScale, pair);
+            Store(output.Slice(3 * stride + j), queryNorms[3], querySums[3], columnNorms0, columnNorms1, a30, a31, squaredScale, pair);
         }
     }
 
-    /// <summary>|p|^2 + |c|^2 - 2 (acc + 128 sum(p)) for two panels, exact in int32, then times scale^2 in T.</summary>
+    /// <summary>|p|^2 + |c|^2 - 2 (acc + 128 sum(p)) for two panels (or the first alone), exact in int32, then times
+    /// scale^2 in T.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store<T>(Span<T> destination, int queryNorm, int querySum, Vector256<int> norms0, Vector256<int> norms1,
-        Vector256<int> dot0, Vector256<int> dot1, double squaredScale) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+        Vector256<int> dot0, Vector256<int> dot1, double squaredScale, bool pair) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         var constant = Vector256.Create(queryNorm - 256 * querySum);
         var first = constant + norms0 - (dot0 + dot0);
@@ -190,16 +194,17 @@ internal sealed class IntegerRows
             var scale = Vector256.Create((float)squaredScale);
             var target = MemoryMarshal.Cast<T, float>(destination);
             (Vector256.ConvertToSingle(first) * scale).CopyTo(target);
-            (Vector256.ConvertToSingle(second) * scale).CopyTo(target.Slice(PanelColumns));
+            if (pair) (Vector256.ConvertToSingle(second) * scale).CopyTo(target.Slice(PanelColumns));
         }
         else
         {
             var scale = Vector256.Create(squaredScale);
             var target = MemoryMarshal.Cast<T, double>(destination);
             var (a, b) = Vector256.Widen(first);
-            var (c, d) = Vector256.Widen(second);
             (Vector256.ConvertToDouble(a) * scale).CopyTo(target);
             (Vector256.ConvertToDouble(b) * scale).CopyTo(target.Slice(4));
+            if (!pair) return;
+            var (c, d) = Vector256.Widen(second);
             (Vector256.ConvertToDouble(c) * scale).CopyTo(target.Slice(8));
             (Vector256.ConvertToDouble(d) * scale).CopyTo(target.Slice(12));
         }

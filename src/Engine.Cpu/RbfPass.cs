@@ -522,7 +522,7 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     /// <summary>w_j = u_j e_j in float64; returns the largest.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static unsafe double MultiplyAndMax(ReadOnlySpan<T> units, ReadOnlySpan<double> factors, Span<double> weights)
+    private static unsafe double MultiplyAndMax(ReadOnlySpan<T> units, ReadOnlySpan<double> factors, Span<double> weights)
     {
         var max = Vector256<double>.Zero;
         fixed (T* u = units)
