@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -25,13 +24,10 @@ internal enum DiagonalRule
 /// many dimensions; each row block's tile order; and, while the room lasts, the (four-row group, tile) blocks
 /// of unit weights u_qj = exp(-gamma r_qj - m_qt) that a pass computes a second time. None depends on a pass's
 /// column offsets or shifts, so later passes read them instead of computing bounds, distances and
-/// exponentials. Blocks are native memory in plain pages: asking Linux for transparent huge pages (madvise) made it
-/// compact memory at every fault, and on this project's virtual machines that took several times longer than the
-/// 4 KiB faults (bench/RESULTS.md).
+/// exponentials. The blocks are <see cref="NativeBlocks{T}"/>.
 /// </summary>
 internal sealed unsafe class WeightCache<T> : IDisposable where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private const nuint Alignment = 64;
     private const int ComputedOnce = -1;
     private readonly int _tiles;
     private readonly int _blockValues;
@@ -41,7 +37,7 @@ internal sealed unsafe class WeightCache<T> : IDisposable where T : unmanaged, I
     private readonly T[] _ceilings;
     private readonly int[]?[] _tileOrders;
     private long _used;
-    private T* _blocks;
+    private readonly NativeBlocks<T>? _blocks;
 
     /// <param name="rowBlocks">Row blocks of the passes.</param>
     /// <param name="groups">Four-row groups of the training rows (see <see cref="RbfPass{T}.CreateCache"/>).</param>
@@ -68,15 +64,8 @@ internal sealed unsafe class WeightCache<T> : IDisposable where T : unmanaged, I
         _ceilings = new T[(long)groups * tiles * DistanceKernel.QueryRowsPerStep];
         _ceilings.AsSpan().Fill(T.NegativeInfinity);
         _tileOrders = new int[]?[rowBlocks];
-        if (capacity == 0) return;
-        nuint bytes = (nuint)capacity * (nuint)_blockValues * (nuint)sizeof(T);
-        _blocks = (T*)NativeMemory.AlignedAlloc(bytes, Alignment);
-        GC.AddMemoryPressure((long)bytes);
-        BlockBytes = (long)bytes;
+        if (capacity > 0) _blocks = new NativeBlocks<T>(capacity * _blockValues);
     }
-
-    /// <summary>Memory reserved for blocks (faulted in as passes fill them).</summary>
-    public long BlockBytes { get; }
 
     /// <summary>The row block's tiles in the order passes take them; null until a pass has gone over the block.</summary>
     public int[]? TileOrder(int rowBlock) => _tileOrders[rowBlock];
@@ -116,23 +105,14 @@ internal sealed unsafe class WeightCache<T> : IDisposable where T : unmanaged, I
         if (state != ComputedOnce || Interlocked.Read(ref _used) >= _capacity) return;
         long slot = Interlocked.Increment(ref _used) - 1;
         if (slot >= _capacity) return;
-        ObjectDisposedException.ThrowIf(_blocks == null, this);
         weights.CopyTo(Block(slot));
         state = (int)slot + 1;
     }
 
-    private Span<T> Block(long slot) => new(_blocks + slot * _blockValues, _blockValues);
+    /// <summary>A cached block (slots exist only where the capacity is above zero).</summary>
+    private Span<T> Block(long slot) => new(_blocks!.Start + slot * _blockValues, _blockValues);
 
-    public void Dispose()
-    {
-        if (_blocks == null) return;
-        NativeMemory.AlignedFree(_blocks);
-        _blocks = null;
-        GC.RemoveMemoryPressure(BlockBytes);
-        GC.SuppressFinalize(this);
-    }
-
-    ~WeightCache() => Dispose();
+    public void Dispose() => _blocks?.Dispose();
 }
 
 /// <summary>

@@ -1,6 +1,5 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace GpuSpread.Engine.Cpu;
@@ -41,7 +40,7 @@ internal sealed unsafe class SymmetricWeights<T> : IRbfTrainingPass<T>, IDisposa
     private readonly long[] _diagonalBlocks;
     /// <summary>m_qJ at [J padded rows + q]: a block side reads the maxima of 64 consecutive rows on one tile.</summary>
     private readonly T[] _tileMaxima;
-    private T* _blocks;
+    private readonly NativeBlocks<T> _blocks;
     private bool _filled;
 
     /// <summary>Bytes the store takes for <paramref name="paddedRows"/> rows of <paramref name="valueBytes"/>-byte values.</summary>
@@ -66,15 +65,8 @@ internal sealed unsafe class SymmetricWeights<T> : IRbfTrainingPass<T>, IDisposa
         _diagonalBlocks = new long[_tiles];
         for (int tile = 1; tile < _tiles; tile++) _diagonalBlocks[tile] = _diagonalBlocks[tile - 1] + (_tiles - tile + 1);
         _tileMaxima = new T[(long)rows.PaddedRows * _tiles];
-        long blocks = (long)_tiles * (_tiles + 1) / 2;
-        nuint bytes = (nuint)blocks * Tile * Tile * (nuint)sizeof(T);
-        _blocks = (T*)NativeMemory.AlignedAlloc(bytes, 64);
-        GC.AddMemoryPressure((long)bytes);
-        BlockBytes = (long)bytes;
+        _blocks = new NativeBlocks<T>((long)_tiles * (_tiles + 1) / 2 * Tile * Tile);
     }
-
-    /// <summary>Memory held for the blocks (faulted in by the first pass).</summary>
-    public long BlockBytes { get; }
 
     public PackedRows<T> Rows => _rows;
 
@@ -89,16 +81,15 @@ internal sealed unsafe class SymmetricWeights<T> : IRbfTrainingPass<T>, IDisposa
     /// data, against every row.</summary>
     public static Skippable Prunability(PackedRows<T> rows, double gamma, double cut, int columnTile, int sampleRows, CancellationToken cancellation)
     {
-        int samples = Math.Min(sampleRows, rows.Rows) / Group * Group;
-        if (samples == 0) return new Skippable(0, 0);
+        int groups = DistanceKernel.SampleGroups(rows.Rows, sampleRows), samples = groups * Group;
+        if (groups == 0) return new Skippable(0, 0);
         int tiles = (rows.PaddedRows + columnTile - 1) / columnTile;
         long prunableTiles = 0, prunablePairs = 0;
-        Parallel.For(0, samples / Group, new ParallelOptions { CancellationToken = cancellation },
+        Parallel.For(0, groups, new ParallelOptions { CancellationToken = cancellation },
             () => (Distances: new T[Group * columnTile], Exponents: new double[Group * rows.PaddedRows], Tiles: 0L, Pairs: 0L),
             (group, _, local) =>
             {
-                // Evenly spread groups of four neighbouring rows.
-                int first = (int)((long)group * Group * rows.Rows / samples) / Group * Group;
+                int first = DistanceKernel.SampleGroupStart(group, groups, rows.Rows);
                 int count = Math.Min(Group, rows.Rows - first);
                 for (int tile = 0; tile < tiles; tile++)
                 {
@@ -144,7 +135,6 @@ internal sealed unsafe class SymmetricWeights<T> : IRbfTrainingPass<T>, IDisposa
     {
         if (inputs.Diagonal != _diagonal || inputs.QueryRows != _rows.Rows || !ReferenceEquals(inputs.Queries, _rows.RowMajor))
             throw new ArgumentException("the symmetric store only runs the training rows against themselves, with its own diagonal rule", nameof(inputs));
-        ObjectDisposedException.ThrowIf(_blocks == null, this);
         var pass = new Pass(this, inputs);
         bool fill = !_filled;
         var options = new ParallelOptions { CancellationToken = cancellation };
@@ -178,18 +168,9 @@ internal sealed unsafe class SymmetricWeights<T> : IRbfTrainingPass<T>, IDisposa
         return match == 0 ? (round, circle) : ((round + match) % circle, (round - match + circle) % circle);
     }
 
-    public void Dispose()
-    {
-        if (_blocks == null) return;
-        NativeMemory.AlignedFree(_blocks);
-        _blocks = null;
-        GC.RemoveMemoryPressure(BlockBytes);
-        GC.SuppressFinalize(this);
-    }
+    public void Dispose() => _blocks.Dispose();
 
-    ~SymmetricWeights() => Dispose();
-
-    private T* Block(int rowTile, int columnTile) => _blocks + (_diagonalBlocks[rowTile] + (columnTile - rowTile)) * Tile * Tile;
+    private T* Block(int rowTile, int columnTile) => _blocks.Start + (_diagonalBlocks[rowTile] + (columnTile - rowTile)) * Tile * Tile;
 
     private int TileWidth(int tile) => Math.Min(Tile, _rows.PaddedRows - tile * Tile);
 
