@@ -85,6 +85,14 @@ internal static class DistanceKernel
 {
     public const int QueryRowsPerStep = 4;
 
+    /// <summary>How many groups of <see cref="QueryRowsPerStep"/> rows a sample of at most <paramref name="sampleRows"/> of
+    /// <paramref name="rows"/> rows takes (see <see cref="SampleGroupStart"/>).</summary>
+    public static int SampleGroups(int rows, int sampleRows) => Math.Min(sampleRows, rows) / QueryRowsPerStep;
+
+    /// <summary>The first row of sampled group <paramref name="group"/> of <paramref name="groups"/>: groups of neighbouring
+    /// rows spread evenly over the rows, each starting at a multiple of <see cref="QueryRowsPerStep"/>.</summary>
+    public static int SampleGroupStart(int group, int groups, int rows) => (int)((long)group * rows / groups) / QueryRowsPerStep * QueryRowsPerStep;
+
     /// <summary>The panel width <see cref="PackedRows{T}"/> uses by default: the widest vector the CPU runs natively.</summary>
     public static int PreferredLanes<T>() => Vector512.IsHardwareAccelerated ? Vector512<T>.Count : Vector256<T>.Count;
 

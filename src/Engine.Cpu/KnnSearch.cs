@@ -52,16 +52,16 @@ internal static class KnnSearch
         var packed = columns.Packed;
         var bounds = columns.Bounds;
         int n = packed.Rows, tileColumns = bounds.TileColumns;
-        int samples = Math.Min(sampleRows, n) / DistanceKernel.QueryRowsPerStep * DistanceKernel.QueryRowsPerStep;
-        if (samples == 0) return 0;
+        int groups = DistanceKernel.SampleGroups(n, sampleRows), samples = groups * DistanceKernel.QueryRowsPerStep;
+        if (groups == 0) return 0;
         int candidates = Math.Min(n, k + SpareCandidates);
         long skipped = 0;
-        Parallel.For(0, samples / DistanceKernel.QueryRowsPerStep, new ParallelOptions { CancellationToken = cancellation },
+        Parallel.For(0, groups, new ParallelOptions { CancellationToken = cancellation },
             () => (Distances: new T[DistanceKernel.QueryRowsPerStep * tileColumns], Bounds: bounds.CreateScratch(DistanceKernel.QueryRowsPerStep),
                 Best: new T[DistanceKernel.QueryRowsPerStep * candidates], Index: new int[DistanceKernel.QueryRowsPerStep * candidates], Count: 0L),
             (group, _, local) =>
             {
-                int first = (int)((long)group * DistanceKernel.QueryRowsPerStep * n / samples) / DistanceKernel.QueryRowsPerStep * DistanceKernel.QueryRowsPerStep;
+                int first = DistanceKernel.SampleGroupStart(group, groups, n);
                 int rows = Math.Min(DistanceKernel.QueryRowsPerStep, n - first);
                 local.Best.AsSpan().Fill(T.PositiveInfinity);
                 local.Index.AsSpan().Fill(int.MaxValue);
