@@ -20,7 +20,8 @@ internal static class KnnRepair
     /// <summary>Multiply-adds the exact searches may take before the fit is refused instead.</summary>
     private const double WorkBudget = 2e10;
 
-    /// <summary>Repairs the training rows' lists <paramref name="neighbours"/> (n x <paramref name="searched"/>, nearest first) in place; returns the rows searched again.</summary>
+    /// <summary>Repairs the training rows' lists <paramref name="neighbours"/> (n x <paramref name="searched"/>, nearest first by
+    /// float64 distance) in place; returns the rows searched again.</summary>
     /// <exception cref="FeatureRangeException">too many rows are at risk to search them exactly.</exception>
     public static int Apply(int[] neighbours, int searched, FeatureMatrix features, Precision precision) =>
         Apply(neighbours, searched, features, features, precision);
@@ -34,14 +35,9 @@ internal static class KnnRepair
         var squared = ReferenceEquals(queries, features) ? scales.Squared : new double[n];
         if (!ReferenceEquals(queries, features)) Parallel.For(0, n, q => squared[q] = queries.SquaredDistanceTo(q, scales.Centre));
         double errorPerScale = DistancePrecision.ErrorPerScale(precision, features.Cols);
+        // Every engine re-ranks its lists on float64 distances, so a list's last row is its farthest.
         var reach = new double[n];
-        Parallel.For(0, n, i =>
-        {
-            double farthest = 0;
-            foreach (int j in neighbours.AsSpan(i * searched, searched))
-                farthest = Math.Max(farthest, queries.SquaredDistance(i, features, j));
-            reach[i] = farthest;
-        });
+        Parallel.For(0, n, i => reach[i] = queries.SquaredDistance(i, features, neighbours[i * searched + searched - 1]));
         var sortedReach = reach.ToArray();
         Array.Sort(sortedReach);
         double typicalReach = sortedReach[(n - 1) / 2];
