@@ -34,17 +34,17 @@ internal static class GraphKnn
         int rowTile = options.RowTile ?? CpuEngine.DefaultRowTile;
         int columnTile = options.ColumnTile ?? CpuEngine.ColumnTileFor(features.Rows);
         var centre = features.Scales.Centre;
-        var order = SpatialOrder.Compute(features);
+        var (principal, order) = KnnSearch.Arrange(features, centre);
         KnnSearch.Columns<T>? columns = null;
         if (search == KnnSearchMethod.Auto)
         {
-            columns = KnnSearch.CreateColumns<T>(features, centre, order, columnTile);
+            columns = KnnSearch.CreateColumns<T>(features, centre, order, columnTile, principal);
             search = ExactIsCheaper(columns, k, cancellation) ? KnnSearchMethod.Exact : KnnSearchMethod.Approximate;
             if (search == KnnSearchMethod.Approximate) columns = null;
         }
         if (search == KnnSearchMethod.Exact)
         {
-            columns ??= KnnSearch.CreateColumns<T>(features, centre, order, columnTile);
+            columns ??= KnnSearch.CreateColumns<T>(features, centre, order, columnTile, principal);
             return new KnnLists<T>(KnnSearch.SearchTraining(columns, k, rowTile, progress, cancellation), KnnSearchReport.Exact, new Lazy<KnnSearch.Columns<T>>(columns));
         }
         var sample = KnnRecall.SampleRows(features.Rows, KnnRecall.DefaultSampleRows, seed: 0);
@@ -53,13 +53,13 @@ internal static class GraphKnn
         // the diffusion allocate on top of them first, raising the fit's peak memory.
         GC.Collect();
         return new KnnLists<T>(found.Neighbours, new KnnSearchReport(KnnSearchMethod.Approximate, sample.Length, found.Recall),
-            new Lazy<KnnSearch.Columns<T>>(() => KnnSearch.CreateColumns<T>(features, centre, order, columnTile)));
+            new Lazy<KnnSearch.Columns<T>>(() => KnnSearch.CreateColumns<T>(features, centre, order, columnTile, principal)));
     }
 
     /// <summary>
-    /// The cost model of auto: exact while n times the share of tiles the bounds leave (measured on a sample of rows)
-    /// stays below <see cref="ExactComparedRows"/>, reached further with the integer kernel. Below that many rows the
-    /// exact search is taken without measuring.
+    /// The cost model of auto: exact while n times the share of tiles the bounds leave (measured on a sample of rows),
+    /// plus n times the subspace bound's share of a full distance where it runs, stays below <see cref="ExactComparedRows"/>,
+    /// reached further with the integer kernel. Below that many rows the exact search is taken without measuring.
     /// </summary>
     internal static bool ExactIsCheaper<T>(KnnSearch.Columns<T> columns, int k, CancellationToken cancellation)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -68,7 +68,8 @@ internal static class GraphKnn
         int n = columns.Packed.Rows;
         if (n <= reach) return true;
         double left = 1 - KnnSearch.Prunability(columns, k, PrunabilitySample, cancellation);
-        return n * left < reach;
+        double bound = columns.Subspace is null ? 0 : (double)PrincipalCoordinates.BasisDims / columns.Packed.Dims;
+        return n * (left + bound) < reach;
     }
 }
 

@@ -12,23 +12,36 @@ namespace GpuSpread.Engine.Cpu;
 /// its distance bound exceeds every row's current k-th candidate, which leaves the result exact.
 /// Candidates are ranked in the engine's precision with a few spare places, then re-ranked on float64
 /// distances taken by direct differences, so float32 rounding does not reorder near neighbours.
-/// Ties go to the lower original index.
+/// Ties go to the lower original index. With many features a tile that its bound leaves is first checked pair by pair
+/// on a few principal coordinates (<see cref="SubspaceBound{T}"/>), and computed in full only where a pair may enter.
 /// </summary>
 internal static class KnnSearch
 {
     /// <summary>Spare candidates kept beyond k for the float64 re-ranking.</summary>
     private const int SpareCandidates = 4;
 
-    /// <summary>The training side of a search: packed rows in spatial order, their tile bounds, and the centre queries are packed with.</summary>
-    public sealed record Columns<T>(PackedRows<T> Packed, int[] Order, TileBounds<T> Bounds, FeatureMatrix Features, double[] Centre)
+    /// <summary>The training side of a search: packed rows in spatial order, their tile bounds, the subspace bound (null
+    /// without principal coordinates), and the centre queries are packed with.</summary>
+    public sealed record Columns<T>(PackedRows<T> Packed, int[] Order, TileBounds<T> Bounds, SubspaceBound<T>? Subspace,
+        FeatureMatrix Features, double[] Centre)
         where T : unmanaged, IFloatingPointIeee754<T>;
 
-    /// <summary>The training side for <paramref name="features"/>, packed in <paramref name="order"/> (a <see cref="SpatialOrder"/>).</summary>
-    public static Columns<T> CreateColumns<T>(FeatureMatrix features, double[] centre, int[] order, int columnTile)
+    /// <summary>The rows' principal coordinates (null below <see cref="PrincipalCoordinates.MinFeatures"/> features) and the
+    /// spatial order built on them, or on the features themselves where there are none.</summary>
+    public static (PrincipalCoordinates? Principal, int[] Order) Arrange(FeatureMatrix features, double[] centre)
+    {
+        var principal = PrincipalCoordinates.TryCreate(features, centre);
+        return (principal, SpatialOrder.Compute(principal?.Coordinates ?? features));
+    }
+
+    /// <summary>The training side for <paramref name="features"/>, packed in <paramref name="order"/> (a <see cref="SpatialOrder"/>),
+    /// with the subspace bound where <paramref name="principal"/> gives the rows' principal coordinates.</summary>
+    public static Columns<T> CreateColumns<T>(FeatureMatrix features, double[] centre, int[] order, int columnTile, PrincipalCoordinates? principal)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var packed = new PackedRows<T>(features, centre, order, integerKernel: true);
-        return new Columns<T>(packed, order, new TileBounds<T>(packed, packed.RoundTile(columnTile)), features, centre);
+        return new Columns<T>(packed, order, new TileBounds<T>(packed, packed.RoundTile(columnTile)),
+            principal is null ? null : new SubspaceBound<T>(principal, order), features, centre);
     }
 
     /// <summary>Every training row's k nearest among the training rows (the row itself included), by original row; progress as the graph stage.</summary>
@@ -42,9 +55,10 @@ internal static class KnnSearch
     }
 
     /// <summary>
-    /// The share of (row, tile) pairs the search would skip with its rows' final candidates: tiles whose distance bound
-    /// exceeds the row's last candidate, measured exactly on up to <paramref name="sampleRows"/> rows spread over the
-    /// data. The search itself skips a little less (its candidates tighten as it goes, nearest tiles first).
+    /// The share of (row, tile) pairs the search would skip with its rows' final candidates: tiles whose distance bound,
+    /// or whose subspace bound for every column, exceeds the row's last candidate, measured exactly on up to
+    /// <paramref name="sampleRows"/> rows spread over the data. The search itself skips a little less (its candidates
+    /// tighten as it goes, nearest tiles first).
     /// </summary>
     public static double Prunability<T>(Columns<T> columns, int k, int sampleRows, CancellationToken cancellation)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -58,7 +72,8 @@ internal static class KnnSearch
         long skipped = 0;
         Parallel.For(0, groups, new ParallelOptions { CancellationToken = cancellation },
             () => (Distances: new T[DistanceKernel.QueryRowsPerStep * tileColumns], Bounds: bounds.CreateScratch(DistanceKernel.QueryRowsPerStep),
-                Best: new T[DistanceKernel.QueryRowsPerStep * candidates], Index: new int[DistanceKernel.QueryRowsPerStep * candidates], Count: 0L),
+                Best: new T[DistanceKernel.QueryRowsPerStep * candidates], Index: new int[DistanceKernel.QueryRowsPerStep * candidates], Count: 0L,
+                Last: new T[1]),
             (group, _, local) =>
             {
                 int first = DistanceKernel.SampleGroupStart(group, groups, n);
@@ -77,9 +92,16 @@ internal static class KnnSearch
                 var lowerBounds = bounds.LowerBounds(packed.RowMajor, packed.Norms, first, rows, 1, local.Bounds);
                 for (int r = 0; r < rows; r++)
                 {
-                    double last = double.CreateTruncating(local.Best[r * candidates + candidates - 1]);
+                    local.Last[0] = local.Best[r * candidates + candidates - 1];
+                    double last = double.CreateTruncating(local.Last[0]);
                     for (int tile = 0; tile < bounds.Tiles; tile++)
-                        if (lowerBounds[r * bounds.Tiles + tile] > last) local.Count++;
+                    {
+                        int start = tile * tileColumns, real = Math.Min(tileColumns, n - start);
+                        if (lowerBounds[r * bounds.Tiles + tile] > last
+                            || real > 0 && columns.Subspace is { } subspace && subspace.AllFartherThan(subspace.Training, packed.Norms, first + r, 1,
+                                packed, start, real, tileColumns, local.Last, local.Distances))
+                            local.Count++;
+                    }
                 }
                 return local;
             },
@@ -102,10 +124,14 @@ internal static class KnnSearch
         int tileColumns = bounds.TileColumns;
         rowTile = Math.Max(1, rowTile);
         var neighbours = new int[(long)queryRows * k];
+        var subspace = columns.Subspace;
+        var projected = subspace is null ? null
+            : ReferenceEquals(queries, columns.Packed) ? subspace.Training : subspace.Project(queryFeatures, queryOrder);
         int blocks = (queryRows + rowTile - 1) / rowTile;
         long done = 0;
         Parallel.For(0, blocks, new ParallelOptions { CancellationToken = cancellation },
             () => (Distances: new T[DistanceKernel.QueryRowsPerStep * tileColumns], Bounds: bounds.CreateScratch(rowTile),
+                Worst: new T[DistanceKernel.QueryRowsPerStep],
                 BestDistance: new T[(rowTile + DistanceKernel.QueryRowsPerStep) * candidates],
                 BestIndex: new int[(rowTile + DistanceKernel.QueryRowsPerStep) * candidates]),
             (block, _, scratch) =>
@@ -126,6 +152,12 @@ internal static class KnnSearch
                     {
                         int rows = Math.Min(DistanceKernel.QueryRowsPerStep, count - group);
                         if (AllFartherThanCandidates(lowerBounds, bounds.Tiles, tile, group, rows, bestDistance, candidates)) continue;
+                        if (subspace is not null)
+                        {
+                            for (int r = 0; r < rows; r++) scratch.Worst[r] = bestDistance[(group + r) * candidates + candidates - 1];
+                            if (subspace.AllFartherThan(projected!, queries.Norms, first + group, rows, columns.Packed, tileStart, real, tileColumns,
+                                scratch.Worst, scratch.Distances)) continue;
+                        }
                         DistanceKernel.SquaredDistances(queries.RowMajor, queries.Norms, first + group, rows, columns.Packed, tileStart,
                             Math.Min(tileColumns, columns.Packed.PaddedRows - tileStart), scratch.Distances, tileColumns);
                         for (int r = 0; r < rows; r++)

@@ -43,6 +43,26 @@ public class KnnSearchTests(ITestOutputHelper output)
         Assert.True(wrong == 0, $"seed {seed}: {wrong} rows' neighbours differ from the brute force");
     }
 
+    /// <summary>With 128 features and more the search also runs the subspace bound; rows 10 to 13 are outliers, a duplicate
+    /// and the centre (<see cref="SubspaceBoundTests.Rows"/>).</summary>
+    [Theory]
+    [InlineData(31, 203, 131, 10, 1.0, Precision.Float32)]
+    [InlineData(32, 150, 160, 7, 1e-6, Precision.Float64)]
+    [InlineData(33, 97, 128, 16, 1e5, Precision.Float32)]
+    public void EveryRowGetsItsExactNeighboursWithManyFeatures(int seed, int n, int d, int columnTile, double scale, Precision precision)
+    {
+        const int k = 9;
+        var rows = TestData.Rounded(SubspaceBoundTests.Rows(seed, n, d, scale, noise: 0.3), precision);
+        var features = TestData.ToMatrix(rows, precision);
+        Assert.NotNull(Columns<float>(features, columnTile).Subspace);
+        int[] actual = precision == Precision.Float32 ? Search<float>(features, columnTile, k) : Search<double>(features, columnTile, k);
+        int wrong = 0;
+        for (int q = 0; q < n; q++)
+            if (!DenseReference.Nearest(rows, rows, q, k).SequenceEqual(actual.Skip(q * k).Take(k))) wrong++;
+        output.WriteLine($"seed {seed}, n {n}, d {d}, scale {scale}: {wrong} rows differ");
+        Assert.True(wrong == 0, $"seed {seed}: {wrong} rows' neighbours differ from the brute force");
+    }
+
     [Theory]
     [InlineData(11, 204, 5, 16)]
     [InlineData(12, 96, 3, 7)]
@@ -51,7 +71,7 @@ public class KnnSearchTests(ITestOutputHelper output)
         const int k = 5, candidates = k + 4;
         var (x, _) = TestData.Blobs(seed, n, d, 4, sigma: 0.05);
         var features = TestData.ToMatrix(x, Precision.Float64);
-        var columns = KnnSearch.CreateColumns<double>(features, features.Scales.Centre, SpatialOrder.Compute(features), columnTile);
+        var columns = Columns<double>(features, columnTile);
         // Every row sampled (n is a multiple of 4).
         double measured = KnnSearch.Prunability(columns, k, n, CancellationToken.None);
 
@@ -70,6 +90,37 @@ public class KnnSearchTests(ITestOutputHelper output)
         output.WriteLine($"seed {seed}: prunability {measured:F4}, expected {expected:F4}");
         Assert.Equal(expected, measured, 12);
         Assert.InRange(measured, 0.05, 0.95);
+    }
+
+    [Fact]
+    public void PrunabilityWithManyFeaturesCountsTheSubspaceBoundToo()
+    {
+        const int n = 204, d = 131, k = 5, candidates = k + 4, columnTile = 12;
+        var x = SubspaceBoundTests.Rows(41, n, d, 1, noise: 0.05, outliers: false);
+        var features = TestData.ToMatrix(x, Precision.Float64);
+        var columns = Columns<double>(features, columnTile);
+        double measured = KnnSearch.Prunability(columns, k, n, CancellationToken.None);
+
+        // Between the share the tile bounds alone skip and the share of tiles whose every row is beyond the last candidate.
+        var bounds = columns.Bounds;
+        var scratch = bounds.CreateScratch(1);
+        long byBall = 0, beyond = 0;
+        for (int q = 0; q < n; q++)
+        {
+            int original = columns.Order[q];
+            var distances = Enumerable.Range(0, n).Select(j => DenseReference.SquaredDistance(x, original, x, columns.Order[j])).ToArray();
+            double last = distances.Order().ElementAt(candidates - 1);
+            var lowerBounds = bounds.LowerBounds(columns.Packed.RowMajor, columns.Packed.Norms, q, 1, 1, scratch);
+            for (int tile = 0; tile < bounds.Tiles; tile++)
+            {
+                if (lowerBounds[tile] > last) byBall++;
+                int start = tile * bounds.TileColumns, real = Math.Min(bounds.TileColumns, n - start);
+                if (real > 0 && distances.AsSpan(start, real).ToArray().Min() > last) beyond++;
+            }
+        }
+        double ball = (double)byBall / ((long)n * bounds.Tiles), truth = (double)beyond / ((long)n * bounds.Tiles);
+        output.WriteLine($"prunability {measured:F4}: tile bounds alone {ball:F4}, every row beyond the last candidate {truth:F4}");
+        Assert.InRange(measured, ball + 0.05, truth);
     }
 
     [Fact]
@@ -93,13 +144,16 @@ public class KnnSearchTests(ITestOutputHelper output)
         Assert.True(ExactIsCheaper(FeatureMatrix.FromSingle(uniform.AsSpan(0, 90_000 * d).ToArray(), 90_000, d), k));
     }
 
-    private static bool ExactIsCheaper(FeatureMatrix features, int k) => GraphKnn.ExactIsCheaper(
-        KnnSearch.CreateColumns<float>(features, features.Scales.Centre, SpatialOrder.Compute(features), CpuEngine.ColumnTileFor(features.Rows)),
-        k, CancellationToken.None);
+    private static bool ExactIsCheaper(FeatureMatrix features, int k) =>
+        GraphKnn.ExactIsCheaper(Columns<float>(features, CpuEngine.ColumnTileFor(features.Rows)), k, CancellationToken.None);
 
-    private static int[] Search<T>(FeatureMatrix features, int columnTile, int k) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    private static int[] Search<T>(FeatureMatrix features, int columnTile, int k) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> =>
+        KnnSearch.SearchTraining(Columns<T>(features, columnTile), k, CpuEngine.DefaultRowTile, null, CancellationToken.None);
+
+    /// <summary>The training side as the engine builds it: principal coordinates with many features, spatial order.</summary>
+    internal static KnnSearch.Columns<T> Columns<T>(FeatureMatrix features, int columnTile) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
-        var columns = KnnSearch.CreateColumns<T>(features, features.Scales.Centre, SpatialOrder.Compute(features), columnTile);
-        return KnnSearch.SearchTraining(columns, k, CpuEngine.DefaultRowTile, null, CancellationToken.None);
+        var (principal, order) = KnnSearch.Arrange(features, features.Scales.Centre);
+        return KnnSearch.CreateColumns<T>(features, features.Scales.Centre, order, columnTile, principal);
     }
 }
