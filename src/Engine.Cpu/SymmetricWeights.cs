@@ -36,8 +36,9 @@ internal sealed unsafe class SymmetricWeights<T> : IRbfTrainingPass<T>, IDisposa
     private readonly T _cut;
     private readonly DiagonalRule _diagonal;
     private readonly int _tiles;
-    /// <summary>The index of block (I, I); block (I, J) follows at + (J - I).</summary>
-    private readonly long[] _diagonalBlocks;
+    /// <summary>Block (I, J), I &lt;= J, is block number [I tiles + J] of the store: blocks lie in the order a pass takes
+    /// them (<see cref="Run"/>), so that each thread reads the store in long runs that the prefetcher follows.</summary>
+    private readonly int[] _slots;
     /// <summary>m_qJ at [J padded rows + q]: a block side reads the maxima of 64 consecutive rows on one tile.</summary>
     private readonly T[] _tileMaxima;
     private readonly NativeBlocks<T> _blocks;
@@ -47,7 +48,7 @@ internal sealed unsafe class SymmetricWeights<T> : IRbfTrainingPass<T>, IDisposa
     public static long Bytes(int paddedRows, int valueBytes)
     {
         long tiles = (paddedRows + Tile - 1) / Tile;
-        return (tiles * (tiles + 1) / 2 * Tile * Tile + tiles * paddedRows) * valueBytes;
+        return (tiles * (tiles + 1) / 2 * Tile * Tile + tiles * paddedRows) * valueBytes + tiles * tiles * sizeof(int);
     }
 
     /// <param name="rows">The training rows (queries and columns alike).</param>
@@ -62,8 +63,16 @@ internal sealed unsafe class SymmetricWeights<T> : IRbfTrainingPass<T>, IDisposa
         _cut = T.CreateTruncating(cut);
         _diagonal = diagonal;
         _tiles = (rows.PaddedRows + Tile - 1) / Tile;
-        _diagonalBlocks = new long[_tiles];
-        for (int tile = 1; tile < _tiles; tile++) _diagonalBlocks[tile] = _diagonalBlocks[tile - 1] + (_tiles - tile + 1);
+        _slots = new int[_tiles * _tiles];
+        int slot = 0;
+        for (int tile = 0; tile < _tiles; tile++) _slots[tile * _tiles + tile] = slot++;
+        int players = Players(_tiles);
+        for (int round = 0; round < players - 1; round++)
+            for (int match = 0; match < players / 2; match++)
+            {
+                var (first, second) = Match(players, round, match);
+                if (first < _tiles && second < _tiles) _slots[Math.Min(first, second) * _tiles + Math.Max(first, second)] = slot++;
+            }
         _tileMaxima = new T[(long)rows.PaddedRows * _tiles];
         _blocks = new NativeBlocks<T>((long)_tiles * (_tiles + 1) / 2 * Tile * Tile);
     }
@@ -144,7 +153,7 @@ internal sealed unsafe class SymmetricWeights<T> : IRbfTrainingPass<T>, IDisposa
         // round no two blocks share a tile, so each block's two sides update their rows' sums unshared, and every row
         // takes its terms in the same order whatever the threads do (the result does not depend on them).
         Parallel.For(0, _tiles, options, tile => pass.Block(tile, tile, fill, scratch.Value!));
-        int players = _tiles % 2 == 0 ? _tiles : _tiles + 1;
+        int players = Players(_tiles);
         for (int round = 0; round < players - 1; round++)
         {
             int current = round;
@@ -158,6 +167,9 @@ internal sealed unsafe class SymmetricWeights<T> : IRbfTrainingPass<T>, IDisposa
         pass.Write(maxima, sums);
     }
 
+    /// <summary>Players of the tournament between <paramref name="tiles"/> tiles: an odd number gets a bye.</summary>
+    private static int Players(int tiles) => tiles % 2 == 0 ? tiles : tiles + 1;
+
     /// <summary>
     /// The circle method: in round r of a tournament between <paramref name="players"/> (even), match 0 pairs r with the
     /// last player and match k pairs r + k with r - k (modulo players - 1). Every pair meets in exactly one round.
@@ -170,7 +182,7 @@ internal sealed unsafe class SymmetricWeights<T> : IRbfTrainingPass<T>, IDisposa
 
     public void Dispose() => _blocks.Dispose();
 
-    private T* Block(int rowTile, int columnTile) => _blocks.Start + (_diagonalBlocks[rowTile] + (columnTile - rowTile)) * Tile * Tile;
+    private T* Block(int rowTile, int columnTile) => _blocks.Start + (long)_slots[rowTile * _tiles + columnTile] * Tile * Tile;
 
     private int TileWidth(int tile) => Math.Min(Tile, _rows.PaddedRows - tile * Tile);
 
