@@ -50,7 +50,9 @@ internal static class KnnSearch
     {
         int n = columns.Packed.Rows;
         progress?.Report(new StageProgress("graph", 0, n, double.NaN));
-        var rowsDone = progress is null ? null : new Progress<long>(done => progress.Report(new StageProgress("graph", done, n, double.NaN)));
+        // Reported from the search's threads as blocks finish: a Progress<T> would post each report to the thread pool,
+        // which the search keeps busy, and the reports would arrive when it is over.
+        Action<long>? rowsDone = progress is null ? null : done => progress.Report(new StageProgress("graph", done, n, double.NaN));
         return Search(columns, columns.Packed, columns.Order, columns.Features, k, rowTile, rowsDone, cancellation);
     }
 
@@ -114,7 +116,7 @@ internal static class KnnSearch
     /// <param name="queryFeatures">The query rows in their original order, for the float64 re-ranking.</param>
     /// <returns>queryRows x k neighbour indices (original indices, nearest first), by original query row.</returns>
     public static int[] Search<T>(Columns<T> columns, PackedRows<T> queries, int[]? queryOrder, FeatureMatrix queryFeatures,
-        int k, int rowTile, IProgress<long>? rowsDone, CancellationToken cancellation)
+        int k, int rowTile, Action<long>? rowsDone, CancellationToken cancellation)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = columns.Packed.Rows;
@@ -171,7 +173,7 @@ internal static class KnnSearch
                     Refine(columns.Features, queryFeatures, original, bestIndex.Slice(q * candidates, candidates),
                         neighbours.AsSpan(original * k, k));
                 }
-                if (rowsDone is not null) rowsDone.Report(Interlocked.Add(ref done, count));
+                rowsDone?.Invoke(Interlocked.Add(ref done, count));
                 return scratch;
             },
             _ => { });

@@ -5,7 +5,8 @@ namespace GpuSpread;
 /// <param name="Device">The device in words (processor and SIMD width, or GPU name and memory).</param>
 public sealed record EngineDescription(string Name, string Device);
 
-/// <summary>Progress of a long stage, reported to an <see cref="IProgress{T}"/>.</summary>
+/// <summary>Progress of a long stage, reported to an <see cref="IProgress{T}"/>: at once, from whichever of the engine's
+/// threads finished the work, so the receiver must be thread-safe (a row stage's reports may come slightly out of order).</summary>
 /// <param name="Stage">graph, nn-descent, degrees, iterate, predict</param>
 /// <param name="Done">Units done so far in this stage (rows, or iterations).</param>
 /// <param name="Total">Units in this stage (max_iter for the iteration stage, the most rounds for nn-descent).</param>
