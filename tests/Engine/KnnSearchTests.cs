@@ -63,6 +63,29 @@ public class KnnSearchTests(ITestOutputHelper output)
         Assert.True(wrong == 0, $"seed {seed}: {wrong} rows' neighbours differ from the brute force");
     }
 
+    [Fact]
+    public void ReportsEachRowBlockAsItFinishes()
+    {
+        // Reports must reach the caller from the search's own threads: posted to the busy thread pool instead, they
+        // arrived when the search was over. A slow receiver makes sure some would still be missing when it returns.
+        const int n = 1000, d = 6, rowTile = 8;
+        var (x, _) = TestData.Blobs(3, n, d, 4);
+        var features = TestData.ToMatrix(x, Precision.Float32);
+        var reports = new System.Collections.Concurrent.ConcurrentBag<long>();
+        KnnSearch.SearchTraining(Columns<float>(features, 16), 5, rowTile, new Recorder(value =>
+        {
+            Thread.Sleep(1);
+            reports.Add(value.Done);
+        }), CancellationToken.None);
+        Assert.Equal(1 + n / rowTile, reports.Count); // the start, then each block
+        Assert.Equal(n, reports.Max());
+    }
+
+    private sealed class Recorder(Action<StageProgress> report) : IProgress<StageProgress>
+    {
+        public void Report(StageProgress value) => report(value);
+    }
+
     [Theory]
     [InlineData(11, 204, 5, 16)]
     [InlineData(12, 96, 3, 7)]
