@@ -49,6 +49,7 @@ public class KnnSearchTests(ITestOutputHelper output)
     [InlineData(31, 203, 131, 10, 1.0, Precision.Float32)]
     [InlineData(32, 150, 160, 7, 1e-6, Precision.Float64)]
     [InlineData(33, 97, 128, 16, 1e5, Precision.Float32)]
+    [InlineData(34, 11, 129, 3, 1.0, Precision.Float64)]
     public void EveryRowGetsItsExactNeighboursWithManyFeatures(int seed, int n, int d, int columnTile, double scale, Precision precision)
     {
         const int k = 9;
@@ -61,6 +62,37 @@ public class KnnSearchTests(ITestOutputHelper output)
             if (!DenseReference.Nearest(rows, rows, q, k).SequenceEqual(actual.Skip(q * k).Take(k))) wrong++;
         output.WriteLine($"seed {seed}, n {n}, d {d}, scale {scale}: {wrong} rows differ");
         Assert.True(wrong == 0, $"seed {seed}: {wrong} rows' neighbours differ from the brute force");
+    }
+
+    /// <summary>New rows (the inductive rule's search) get their own principal coordinates on the training basis.</summary>
+    [Theory]
+    [InlineData(35, 160, 41, 144, 9, Precision.Float32)]
+    [InlineData(36, 97, 23, 131, 16, Precision.Float64)]
+    public void NewRowsGetTheirExactNeighboursWithManyFeatures(int seed, int n, int m, int d, int columnTile, Precision precision)
+    {
+        const int k = 7;
+        var all = TestData.Rounded(SubspaceBoundTests.Rows(seed, n + m, d, 1, noise: 0.3), precision);
+        var rows = TestData.Slice(all, 0, n);
+        var queries = TestData.Slice(all, n, m);
+        var features = TestData.ToMatrix(rows, precision);
+        var newFeatures = TestData.ToMatrix(queries, precision);
+        int[] actual = precision == Precision.Float32
+            ? SearchNew<float>(features, newFeatures, columnTile, k)
+            : SearchNew<double>(features, newFeatures, columnTile, k);
+        int wrong = 0;
+        for (int q = 0; q < m; q++)
+            if (!DenseReference.Nearest(queries, rows, q, k).SequenceEqual(actual.Skip(q * k).Take(k))) wrong++;
+        output.WriteLine($"seed {seed}, n {n}, new rows {m}, d {d}: {wrong} rows differ");
+        Assert.True(wrong == 0, $"seed {seed}: {wrong} new rows' neighbours differ from the brute force");
+    }
+
+    private static int[] SearchNew<T>(FeatureMatrix features, FeatureMatrix newFeatures, int columnTile, int k)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        var columns = Columns<T>(features, columnTile);
+        Assert.NotNull(columns.Subspace);
+        var queries = new PackedRows<T>(newFeatures, columns.Centre);
+        return KnnSearch.Search(columns, queries, null, newFeatures, k, CpuEngine.DefaultRowTile, null, CancellationToken.None);
     }
 
     [Fact]
