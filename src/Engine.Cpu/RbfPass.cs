@@ -663,6 +663,156 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
     }
 
     /// <summary>
+    /// acc_{k,r} += f_r sum_c w_rc G_{c,k} where the weights of consecutive rows lie side by side (w_rc at
+    /// <c>r + c columnStride</c>: the symmetric store's block read by columns). The rows are the vector: one conversion
+    /// serves eight weights (four without AVX-512) and each G value is broadcast from memory, so a weight costs width / 8
+    /// FMAs, against two FMAs, a conversion and a broadcast in <see cref="Accumulate"/>. Sums are by class: class k of row r
+    /// at <c>k stride + r</c>. Twelve classes at a time, so that the partial sums stay in registers.
+    /// </summary>
+    /// <param name="rows">The rows, a multiple of the vector's lanes.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void AccumulateByClass<TWeight>(ReadOnlySpan<TWeight> weights, int columnStride, int rows, int columns,
+        ReadOnlySpan<double> g, int width, ReadOnlySpan<double> rowFactors, Span<double> sumsByClass, int stride)
+        where TWeight : unmanaged, INumberBase<TWeight>
+    {
+        int lanes = Vector512.IsHardwareAccelerated ? Vector512<double>.Count : Vector256<double>.Count;
+        if (rows % lanes != 0) throw new ArgumentException($"{rows} rows are not a multiple of {lanes}", nameof(rows));
+        if (rows > rowFactors.Length || (long)(width - 1) * stride + rows > sumsByClass.Length
+            || (long)(columns - 1) * columnStride + rows > weights.Length || (long)columns * width > g.Length)
+            throw new ArgumentException("the spans are shorter than the block");
+        fixed (TWeight* w = weights)
+        fixed (double* gRows = g)
+        fixed (double* f = rowFactors)
+        fixed (double* sums = sumsByClass)
+        {
+            for (int r = 0; r < rows; r += lanes)
+                for (int k = 0; k < width; k += ClassesPerStep)
+                {
+                    int classes = Math.Min(ClassesPerStep, width - k);
+                    if (lanes == Vector512<double>.Count)
+                        ByClass512(w + r, columnStride, columns, gRows + k, width, classes, f + r, sums + (long)k * stride + r, stride);
+                    else
+                        ByClass256(w + r, columnStride, columns, gRows + k, width, classes, f + r, sums + (long)k * stride + r, stride);
+                }
+        }
+    }
+
+    /// <summary>Classes per step of <see cref="AccumulateByClass"/>: twelve partial sums of the rows' vector.</summary>
+    private const int ClassesPerStep = 12;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe Vector512<double> Widen8<TWeight>(TWeight* w) where TWeight : unmanaged, INumberBase<TWeight>
+    {
+        if (typeof(TWeight) == typeof(float)) return Vector512.WidenLower(Vector256.Load((float*)w).ToVector512Unsafe());
+        if (typeof(TWeight) == typeof(double)) return Vector512.Load((double*)w);
+        throw new NotSupportedException(typeof(TWeight).Name);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe Vector256<double> Widen4<TWeight>(TWeight* w) where TWeight : unmanaged, INumberBase<TWeight>
+    {
+        if (typeof(TWeight) == typeof(float)) return Vector256.WidenLower(Vector128.Load((float*)w).ToVector256Unsafe());
+        if (typeof(TWeight) == typeof(double)) return Vector256.Load((double*)w);
+        throw new NotSupportedException(typeof(TWeight).Name);
+    }
+
+    /// <summary>Eight rows, up to twelve classes (a multiple of four).</summary>
+    private static unsafe void ByClass512<TWeight>(TWeight* w, int columnStride, int columns, double* g, int width, int classes,
+        double* f, double* sums, int stride) where TWeight : unmanaged, INumberBase<TWeight>
+    {
+        bool eight = classes > 4, twelve = classes > 8;
+        Vector512<double> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default;
+        Vector512<double> a6 = default, a7 = default, a8 = default, a9 = default, a10 = default, a11 = default;
+        for (int c = 0; c < columns; c++, w += columnStride, g += width)
+        {
+            var x = Widen8(w);
+            a0 = Vector512.FusedMultiplyAdd(x, Vector512.Create(g[0]), a0);
+            a1 = Vector512.FusedMultiplyAdd(x, Vector512.Create(g[1]), a1);
+            a2 = Vector512.FusedMultiplyAdd(x, Vector512.Create(g[2]), a2);
+            a3 = Vector512.FusedMultiplyAdd(x, Vector512.Create(g[3]), a3);
+            if (eight)
+            {
+                a4 = Vector512.FusedMultiplyAdd(x, Vector512.Create(g[4]), a4);
+                a5 = Vector512.FusedMultiplyAdd(x, Vector512.Create(g[5]), a5);
+                a6 = Vector512.FusedMultiplyAdd(x, Vector512.Create(g[6]), a6);
+                a7 = Vector512.FusedMultiplyAdd(x, Vector512.Create(g[7]), a7);
+            }
+            if (twelve)
+            {
+                a8 = Vector512.FusedMultiplyAdd(x, Vector512.Create(g[8]), a8);
+                a9 = Vector512.FusedMultiplyAdd(x, Vector512.Create(g[9]), a9);
+                a10 = Vector512.FusedMultiplyAdd(x, Vector512.Create(g[10]), a10);
+                a11 = Vector512.FusedMultiplyAdd(x, Vector512.Create(g[11]), a11);
+            }
+        }
+        var factors = Vector512.Load(f);
+        AddScaled(sums, factors, a0); AddScaled(sums + stride, factors, a1);
+        AddScaled(sums + 2 * stride, factors, a2); AddScaled(sums + 3 * stride, factors, a3);
+        if (eight)
+        {
+            AddScaled(sums + 4 * stride, factors, a4); AddScaled(sums + 5 * stride, factors, a5);
+            AddScaled(sums + 6 * stride, factors, a6); AddScaled(sums + 7 * stride, factors, a7);
+        }
+        if (twelve)
+        {
+            AddScaled(sums + 8 * stride, factors, a8); AddScaled(sums + 9 * stride, factors, a9);
+            AddScaled(sums + 10 * stride, factors, a10); AddScaled(sums + 11 * stride, factors, a11);
+        }
+    }
+
+    /// <summary>Four rows, up to twelve classes (a multiple of four).</summary>
+    private static unsafe void ByClass256<TWeight>(TWeight* w, int columnStride, int columns, double* g, int width, int classes,
+        double* f, double* sums, int stride) where TWeight : unmanaged, INumberBase<TWeight>
+    {
+        bool eight = classes > 4, twelve = classes > 8;
+        Vector256<double> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default;
+        Vector256<double> a6 = default, a7 = default, a8 = default, a9 = default, a10 = default, a11 = default;
+        for (int c = 0; c < columns; c++, w += columnStride, g += width)
+        {
+            var x = Widen4(w);
+            a0 = Vector256.FusedMultiplyAdd(x, Vector256.Create(g[0]), a0);
+            a1 = Vector256.FusedMultiplyAdd(x, Vector256.Create(g[1]), a1);
+            a2 = Vector256.FusedMultiplyAdd(x, Vector256.Create(g[2]), a2);
+            a3 = Vector256.FusedMultiplyAdd(x, Vector256.Create(g[3]), a3);
+            if (eight)
+            {
+                a4 = Vector256.FusedMultiplyAdd(x, Vector256.Create(g[4]), a4);
+                a5 = Vector256.FusedMultiplyAdd(x, Vector256.Create(g[5]), a5);
+                a6 = Vector256.FusedMultiplyAdd(x, Vector256.Create(g[6]), a6);
+                a7 = Vector256.FusedMultiplyAdd(x, Vector256.Create(g[7]), a7);
+            }
+            if (twelve)
+            {
+                a8 = Vector256.FusedMultiplyAdd(x, Vector256.Create(g[8]), a8);
+                a9 = Vector256.FusedMultiplyAdd(x, Vector256.Create(g[9]), a9);
+                a10 = Vector256.FusedMultiplyAdd(x, Vector256.Create(g[10]), a10);
+                a11 = Vector256.FusedMultiplyAdd(x, Vector256.Create(g[11]), a11);
+            }
+        }
+        var factors = Vector256.Load(f);
+        AddScaled(sums, factors, a0); AddScaled(sums + stride, factors, a1);
+        AddScaled(sums + 2 * stride, factors, a2); AddScaled(sums + 3 * stride, factors, a3);
+        if (eight)
+        {
+            AddScaled(sums + 4 * stride, factors, a4); AddScaled(sums + 5 * stride, factors, a5);
+            AddScaled(sums + 6 * stride, factors, a6); AddScaled(sums + 7 * stride, factors, a7);
+        }
+        if (twelve)
+        {
+            AddScaled(sums + 8 * stride, factors, a8); AddScaled(sums + 9 * stride, factors, a9);
+            AddScaled(sums + 10 * stride, factors, a10); AddScaled(sums + 11 * stride, factors, a11);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void AddScaled(double* sums, Vector512<double> factors, Vector512<double> terms) =>
+        Vector512.FusedMultiplyAdd(factors, terms, Vector512.Load(sums)).Store(sums);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void AddScaled(double* sums, Vector256<double> factors, Vector256<double> terms) =>
+        Vector256.FusedMultiplyAdd(factors, terms, Vector256.Load(sums)).Store(sums);
+
+    /// <summary>
     /// <see cref="Accumulate"/> with AVX-512: G's row is taken twelve values at a time, one Vector512 and one Vector256
     /// (the ten classes of a typical fit and their padding in one step), so that each weight is broadcast once per
     /// twelve values and a pair costs two FMAs instead of three.

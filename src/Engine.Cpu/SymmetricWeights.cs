@@ -227,6 +227,10 @@ internal sealed unsafe class SymmetricWeights<T> : IRbfTrainingPass<T>, IDisposa
         /// <summary>Per row, the largest term the pass has seen (h may run ahead of it, to a block's bound).</summary>
         private readonly double[] _provenMaxima;
         private readonly double[] _sums;
+        /// <summary>The terms a row takes from the blocks read by columns, by class (class k of row q at k padded + q):
+        /// there the rows are the vector (<see cref="RbfPass{T}.AccumulateByClass"/>). A row's sum is both parts.</summary>
+        private readonly double[] _columnSums;
+        private readonly int _padded;
 
         public Pass(SymmetricWeights<T> store, in RbfPass<T>.Inputs inputs)
         {
@@ -246,6 +250,8 @@ internal sealed unsafe class SymmetricWeights<T> : IRbfTrainingPass<T>, IDisposa
             _provenMaxima = new double[padded];
             _provenMaxima.AsSpan().Fill(double.NegativeInfinity);
             _sums = new double[(long)padded * inputs.Width];
+            _columnSums = new double[(long)padded * inputs.Width];
+            _padded = padded;
         }
 
         /// <summary>Block (I, J), I &lt;= J: filled first if the store is empty, then both its sides.</summary>
@@ -271,7 +277,7 @@ internal sealed unsafe class SymmetricWeights<T> : IRbfTrainingPass<T>, IDisposa
                 }
                 maxima[q] = T.CreateTruncating(_rowMaxima[q]);
                 double factor = Math.Exp(_rowMaxima[q] - double.CreateTruncating(maxima[q]));
-                for (int k = 0; k < width; k++) rowSums[k] = _sums[(long)q * width + k] * factor;
+                for (int k = 0; k < width; k++) rowSums[k] = (_sums[(long)q * width + k] + _columnSums[(long)k * _padded + q]) * factor;
             }
         }
 
@@ -358,14 +364,17 @@ internal sealed unsafe class SymmetricWeights<T> : IRbfTrainingPass<T>, IDisposa
                     .CopyTo(rowFactors.Slice(q, 4));
             }
 
+            if (transposed)
+            {
+                // Read by columns, the block's row c holds this side's rows side by side.
+                RbfPass<T>.AccumulateByClass(units, Tile, rowCount, columnCount, scaledG, width, rowFactors, _columnSums.AsSpan(rowStart), _padded);
+                return;
+            }
             for (int q = 0; q < rowCount; q += Group)
             {
                 var accumulators = _sums.AsSpan((rowStart + q) * width, Group * width);
                 var groupFactors = rowFactors.Slice(q, Group);
-                if (!transposed)
-                    RbfPass<T>.Accumulate(units.Slice(q * Tile), Tile, 1, columnCount, scaledG, width, groupFactors, accumulators, scratch.Spare);
-                else
-                    RbfPass<T>.Accumulate(units.Slice(q), 1, Tile, columnCount, scaledG, width, groupFactors, accumulators, scratch.Spare);
+                RbfPass<T>.Accumulate(units.Slice(q * Tile), Tile, 1, columnCount, scaledG, width, groupFactors, accumulators, scratch.Spare);
             }
         }
 
@@ -412,6 +421,7 @@ internal sealed unsafe class SymmetricWeights<T> : IRbfTrainingPass<T>, IDisposa
                 var sums = _sums.AsSpan(row * _inputs.Width, _inputs.Width);
                 double factor = Math.Exp(old - maximum);
                 for (int k = 0; k < sums.Length; k++) sums[k] *= factor;
+                for (int k = 0; k < sums.Length; k++) _columnSums[(long)k * _padded + row] *= factor;
             }
             _rowMaxima[row] = maximum;
         }

@@ -1,0 +1,59 @@
+using GpuSpread.Engine.Cpu;
+
+namespace GpuSpread.Tests.Engine;
+
+/// <summary>
+/// The symmetric store's accumulation by class, with the rows in the vector (<see cref="RbfPass{T}.AccumulateByClass"/>),
+/// against a float64 loop of acc_r += f_r sum_c w_rc G_c: widths of one, two and three steps of classes, odd column
+/// counts, rows with a zero factor, both weight types (float32 widened, float64).
+/// </summary>
+public class AccumulationTests(ITestOutputHelper output)
+{
+    [Theory]
+    [InlineData(1, 8, 7, 4)]
+    [InlineData(2, 16, 64, 12)]
+    [InlineData(3, 64, 33, 20)]
+    [InlineData(4, 24, 1, 8)]
+    [InlineData(5, 64, 64, 28)]
+    public void ByClassMatchesTheDefinition(int seed, int rows, int columns, int width)
+    {
+        const int stride = 64, sumsStride = 71;
+        var random = new Random(seed);
+        var single = new float[(columns - 1) * stride + rows];
+        var g = new double[columns * width];
+        var factors = new double[rows];
+        for (int i = 0; i < single.Length; i++) single[i] = (float)random.NextDouble();
+        for (int i = 0; i < g.Length; i++) g[i] = random.NextDouble();
+        for (int r = 0; r < rows; r++) factors[r] = r % 5 == 0 ? 0 : Math.Exp(-3 * random.NextDouble());
+        var start = new double[(width - 1) * sumsStride + rows];
+        for (int i = 0; i < start.Length; i++) start[i] = random.NextDouble();
+        var expected = (double[])start.Clone();
+        for (int r = 0; r < rows; r++)
+            for (int k = 0; k < width; k++)
+            {
+                double sum = 0;
+                for (int c = 0; c < columns; c++) sum += single[c * stride + r] * g[c * width + k];
+                expected[k * sumsStride + r] += factors[r] * sum;
+            }
+
+        var fromSingle = (double[])start.Clone();
+        RbfPass<float>.AccumulateByClass<float>(single, stride, rows, columns, g, width, factors, fromSingle, sumsStride);
+        var fromDouble = (double[])start.Clone();
+        RbfPass<double>.AccumulateByClass<double>(single.Select(v => (double)v).ToArray(), stride, rows, columns, g, width, factors, fromDouble, sumsStride);
+
+        double worst = 0;
+        for (int i = 0; i < expected.Length; i++)
+            worst = Math.Max(worst, Math.Max(Math.Abs(fromSingle[i] - expected[i]), Math.Abs(fromDouble[i] - expected[i])) / (1 + Math.Abs(expected[i])));
+        output.WriteLine($"seed {seed}: largest relative difference {worst:E2}");
+        Assert.True(worst < 1e-13, $"seed {seed}: the by-class sums differ from the definition by {worst:E2}");
+    }
+
+    [Fact]
+    public void ByClassRefusesRowsThatAreNotWholeVectors()
+    {
+        var weights = new float[64 * 64];
+        var g = new double[64 * 4];
+        Assert.Throws<ArgumentException>(() =>
+            RbfPass<float>.AccumulateByClass<float>(weights, 64, 6, 64, g, 4, new double[6], new double[4 * 64], 64));
+    }
+}
