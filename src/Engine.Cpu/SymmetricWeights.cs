@@ -205,21 +205,16 @@ internal sealed unsafe class SymmetricWeights<T> : IRbfTrainingPass<T>, IDisposa
     private Span<T> TileMaxima(int tile) => _tileMaxima.AsSpan((int)((long)tile * _rows.PaddedRows), _rows.PaddedRows);
 
     /// <summary>A thread's buffers for a block.</summary>
-    private sealed class Scratch
+    private sealed class Scratch(int width)
     {
-        public Scratch(int width)
-        {
-            Spare = new double[width];
-            ScaledG = new double[Tile * width];
-        }
-
-        public readonly double[] Spare;
+        /// <summary>A block's unit weights transposed, for the side that reads it by rows.</summary>
+        public readonly T[] Transposed = new T[Tile * Tile];
         /// <summary>A block's squared distances, then exponents.</summary>
         public readonly T[] Exponents = new T[Tile * Tile];
         /// <summary>One row's distances or exponents on a tile, when formed in full (four rows: the kernel's step).</summary>
         public readonly T[] FullRow = new T[Group * Tile];
         /// <summary>A tile's rows of G times their column factors.</summary>
-        public readonly double[] ScaledG;
+        public readonly double[] ScaledG = new double[Tile * width];
         public readonly double[] Offsets = new double[Tile];
         public readonly double[] Factors = new double[Tile];
         public readonly double[] RowFactors = new double[Tile];
@@ -239,9 +234,10 @@ internal sealed unsafe class SymmetricWeights<T> : IRbfTrainingPass<T>, IDisposa
         /// <summary>Per row, the largest term the pass has seen (h may run ahead of it, to a block's bound).</summary>
         private readonly double[] _provenMaxima;
         private readonly double[] _sums;
-        /// <summary>The terms a row takes from the blocks read by columns, by class (class k of row q at k padded + q):
-        /// there the rows are the vector (<see cref="RbfPass{T}.AccumulateByClass"/>). A row's sum is both parts.</summary>
-        private readonly double[] _columnSums;
+        /// <summary>The terms a row takes from the blocks, by class (class k of row q at k padded + q): the rows are the
+        /// vector (<see cref="RbfPass{T}.AccumulateByClass"/>). A row's sum is these and <see cref="_sums"/>, where its
+        /// terms formed in full go.</summary>
+        private readonly double[] _sumsByClass;
         private readonly int _padded;
 
         public Pass(SymmetricWeights<T> store, in RbfPass<T>.Inputs inputs)
@@ -262,7 +258,7 @@ internal sealed unsafe class SymmetricWeights<T> : IRbfTrainingPass<T>, IDisposa
             _provenMaxima = new double[padded];
             _provenMaxima.AsSpan().Fill(double.NegativeInfinity);
             _sums = new double[(long)padded * inputs.Width];
-            _columnSums = new double[(long)padded * inputs.Width];
+            _sumsByClass = new double[(long)padded * inputs.Width];
             _padded = padded;
         }
 
@@ -290,7 +286,7 @@ internal sealed unsafe class SymmetricWeights<T> : IRbfTrainingPass<T>, IDisposa
                 }
                 maxima[q] = T.CreateTruncating(_rowMaxima[q]);
                 double factor = Math.Exp(_rowMaxima[q] - double.CreateTruncating(maxima[q]));
-                for (int k = 0; k < width; k++) rowSums[k] = (_sums[(long)q * width + k] + _columnSums[(long)k * _padded + q]) * factor;
+                for (int k = 0; k < width; k++) rowSums[k] = (_sums[(long)q * width + k] + _sumsByClass[(long)k * _padded + q]) * factor;
             }
         }
 
@@ -377,18 +373,13 @@ internal sealed unsafe class SymmetricWeights<T> : IRbfTrainingPass<T>, IDisposa
                     .CopyTo(rowFactors.Slice(q, 4));
             }
 
-            if (transposed)
+            // Read by columns, the block's row c holds this side's rows side by side; read by rows, its transpose does.
+            if (!transposed)
             {
-                // Read by columns, the block's row c holds this side's rows side by side.
-                RbfPass<T>.AccumulateByClass(units, Tile, rowCount, columnCount, scaledG, width, rowFactors, _columnSums.AsSpan(rowStart), _padded);
-                return;
+                Transpose(units, scratch.Transposed);
+                units = scratch.Transposed;
             }
-            for (int q = 0; q < rowCount; q += Group)
-            {
-                var accumulators = _sums.AsSpan((rowStart + q) * width, Group * width);
-                var groupFactors = rowFactors.Slice(q, Group);
-                RbfPass<T>.Accumulate(units.Slice(q * Tile), Tile, 1, columnCount, scaledG, width, groupFactors, accumulators, scratch.Spare);
-            }
+            RbfPass<T>.AccumulateByClass(units, Tile, rowCount, columnCount, scaledG, width, rowFactors, _sumsByClass.AsSpan(rowStart), _padded);
         }
 
         /// <summary>
@@ -434,7 +425,7 @@ internal sealed unsafe class SymmetricWeights<T> : IRbfTrainingPass<T>, IDisposa
                 var sums = _sums.AsSpan(row * _inputs.Width, _inputs.Width);
                 double factor = Math.Exp(old - maximum);
                 for (int k = 0; k < sums.Length; k++) sums[k] *= factor;
-                for (int k = 0; k < sums.Length; k++) _columnSums[(long)k * _padded + row] *= factor;
+                for (int k = 0; k < sums.Length; k++) _sumsByClass[(long)k * _padded + row] *= factor;
             }
             _rowMaxima[row] = maximum;
         }
@@ -532,6 +523,59 @@ internal sealed unsafe class SymmetricWeights<T> : IRbfTrainingPass<T>, IDisposa
         for (; j + 4 <= values.Length; j += 4)
             Simd.ExpNonPositive(Vector256.Create(values.Slice(j, 4)) - top).CopyTo(results.Slice(j, 4));
         for (; j < values.Length; j++) results[j] = Math.Exp(values[j] - ceiling);
+    }
+
+    /// <summary>target = block^T, 64 x 64: in 8 x 8 (float32) or 4 x 4 (float64) squares of AVX shuffles where the CPU has them.</summary>
+    private static void Transpose(ReadOnlySpan<T> block, T[] target)
+    {
+        fixed (T* source = block)
+        fixed (T* destination = target)
+        {
+            if (Avx.IsSupported && typeof(T) == typeof(float))
+            {
+                for (int i = 0; i < Tile; i += 8)
+                    for (int j = 0; j < Tile; j += 8) Transpose8((float*)source + i * Tile + j, (float*)destination + j * Tile + i);
+                return;
+            }
+            if (Avx.IsSupported && typeof(T) == typeof(double))
+            {
+                for (int i = 0; i < Tile; i += 4)
+                    for (int j = 0; j < Tile; j += 4) Transpose4((double*)source + i * Tile + j, (double*)destination + j * Tile + i);
+                return;
+            }
+            for (int i = 0; i < Tile; i++)
+                for (int j = 0; j < Tile; j++) destination[j * Tile + i] = source[i * Tile + j];
+        }
+    }
+
+    private static void Transpose8(float* source, float* target)
+    {
+        var r0 = Avx.LoadVector256(source); var r1 = Avx.LoadVector256(source + Tile);
+        var r2 = Avx.LoadVector256(source + 2 * Tile); var r3 = Avx.LoadVector256(source + 3 * Tile);
+        var r4 = Avx.LoadVector256(source + 4 * Tile); var r5 = Avx.LoadVector256(source + 5 * Tile);
+        var r6 = Avx.LoadVector256(source + 6 * Tile); var r7 = Avx.LoadVector256(source + 7 * Tile);
+        var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
+        var s0 = Avx.Shuffle(t0, t2, 0x44); var s1 = Avx.Shuffle(t0, t2, 0xEE);
+        var s2 = Avx.Shuffle(t1, t3, 0x44); var s3 = Avx.Shuffle(t1, t3, 0xEE);
+        var s4 = Avx.Shuffle(t4, t6, 0x44); var s5 = Avx.Shuffle(t4, t6, 0xEE);
+        var s6 = Avx.Shuffle(t5, t7, 0x44); var s7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Store(target, Avx.Permute2x128(s0, s4, 0x20)); Avx.Store(target + Tile, Avx.Permute2x128(s1, s5, 0x20));
+        Avx.Store(target + 2 * Tile, Avx.Permute2x128(s2, s6, 0x20)); Avx.Store(target + 3 * Tile, Avx.Permute2x128(s3, s7, 0x20));
+        Avx.Store(target + 4 * Tile, Avx.Permute2x128(s0, s4, 0x31)); Avx.Store(target + 5 * Tile, Avx.Permute2x128(s1, s5, 0x31));
+        Avx.Store(target + 6 * Tile, Avx.Permute2x128(s2, s6, 0x31)); Avx.Store(target + 7 * Tile, Avx.Permute2x128(s3, s7, 0x31));
+    }
+
+    private static void Transpose4(double* source, double* target)
+    {
+        var r0 = Avx.LoadVector256(source); var r1 = Avx.LoadVector256(source + Tile);
+        var r2 = Avx.LoadVector256(source + 2 * Tile); var r3 = Avx.LoadVector256(source + 3 * Tile);
+        var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
+        Avx.Store(target, Avx.Permute2x128(t0, t2, 0x20)); Avx.Store(target + Tile, Avx.Permute2x128(t1, t3, 0x20));
+        Avx.Store(target + 2 * Tile, Avx.Permute2x128(t0, t2, 0x31)); Avx.Store(target + 3 * Tile, Avx.Permute2x128(t1, t3, 0x31));
     }
 
     /// <summary>G'_j = e_j G_j for the tile's rows of G.</summary>
