@@ -480,28 +480,33 @@ internal sealed unsafe class SymmetricWeights<T> : IRbfTrainingPass<T>, IDisposa
         Exponents(rowStart, rowCount, columnTile, x);
         var halfRow = scratch.HalfRowMaxima;
         var halfColumn = scratch.HalfColumnMaxima;
-        halfColumn.AsSpan(0, columnCount).Fill(double.NegativeInfinity);
+        // The rows' and the columns' largest exponents in one sweep; there are no NaNs (distances are clamped at 0).
+        int lanes = Vector256<T>.Count;
+        Span<T> columnMaxima = stackalloc T[Tile];
+        columnMaxima.Fill(T.NegativeInfinity);
         for (int q = 0; q < rowCount; q++)
         {
-            T max = T.NegativeInfinity;
+            var rowMaxima = Vector256.Create(T.NegativeInfinity);
             var row = x.AsSpan(q * Tile, columnCount);
-            for (int j = 0; j < columnCount; j++)
+            for (int j = 0; j < columnCount; j += lanes)
             {
-                max = T.Max(max, row[j]);
-                halfColumn[j] = Math.Max(halfColumn[j], double.CreateTruncating(row[j]));
+                var values = Vector256.Create<T>(row.Slice(j, lanes));
+                rowMaxima = Vector256.MaxNative(rowMaxima, values);
+                Vector256.MaxNative(Vector256.Create<T>(columnMaxima.Slice(j, lanes)), values).CopyTo(columnMaxima.Slice(j, lanes));
             }
+            T max = Simd.HorizontalMax(rowMaxima);
             TileMaximum(rowStart + q, columnTile) = max;
             halfRow[q] = double.CreateTruncating(max);
         }
+        for (int j = 0; j < columnCount; j++) halfColumn[j] = double.CreateTruncating(columnMaxima[j]);
         if (rowTile != columnTile)
-            for (int j = 0; j < columnCount; j++) TileMaximum(columnStart + j, rowTile) = T.CreateTruncating(halfColumn[j]);
+            for (int j = 0; j < columnCount; j++) TileMaximum(columnStart + j, rowTile) = columnMaxima[j];
         // u = exp(x - (m_q + m_j)/2); a row or column without any pair (m = -inf) has x = -inf throughout.
         for (int q = 0; q < rowCount; q++) halfRow[q] = double.IsNegativeInfinity(halfRow[q]) ? 0 : 0.5 * halfRow[q];
         for (int j = 0; j < columnCount; j++) halfColumn[j] = double.IsNegativeInfinity(halfColumn[j]) ? 0 : 0.5 * halfColumn[j];
         var units = new Span<T>(Block(rowTile, columnTile), Tile * Tile);
         Span<T> shiftedColumns = stackalloc T[Tile];
         for (int j = 0; j < columnCount; j++) shiftedColumns[j] = T.CreateTruncating(halfColumn[j]);
-        int lanes = Vector256<T>.Count;
         for (int q = 0; q < rowCount; q++)
         {
             var rowShift = Vector256.Create(T.CreateTruncating(halfRow[q]));
