@@ -459,14 +459,30 @@ internal sealed unsafe class SymmetricWeights<T> : IRbfTrainingPass<T>, IDisposa
                     x.Fill(T.NegativeInfinity);
                     continue;
                 }
-                for (int j = 0; j < columnCount; j++)
-                {
-                    T scaled = _gamma * x[j];
-                    x[j] = scaled > _cut || columnStart + j >= _rows.Rows ? T.NegativeInfinity : -scaled;
-                }
+                ScaledAndCut(x);
+                for (int j = Math.Max(0, _rows.Rows - columnStart); j < columnCount; j++) x[j] = T.NegativeInfinity;
                 if (row >= columnStart && row < columnStart + columnCount)
                     x[row - columnStart] = _diagonal == DiagonalRule.Exclude ? T.NegativeInfinity : T.Zero;
             }
+        }
+    }
+
+    /// <summary>x = -gamma r in place, -inf where gamma r is above the cut (the kernel clamps r at 0: no NaNs).</summary>
+    private void ScaledAndCut(Span<T> x)
+    {
+        var gamma = Vector256.Create(_gamma);
+        var cut = Vector256.Create(_cut);
+        var cutOff = Vector256.Create(T.NegativeInfinity);
+        int lanes = Vector256<T>.Count, j = 0;
+        for (; j + lanes <= x.Length; j += lanes)
+        {
+            var scaled = gamma * Vector256.Create<T>(x.Slice(j, lanes));
+            Vector256.ConditionalSelect(Vector256.GreaterThan(scaled, cut), cutOff, -scaled).CopyTo(x.Slice(j, lanes));
+        }
+        for (; j < x.Length; j++)
+        {
+            T scaled = _gamma * x[j];
+            x[j] = scaled > _cut ? T.NegativeInfinity : -scaled;
         }
     }
 
