@@ -6,7 +6,8 @@ namespace GpuSpread.Engine.Cpu;
 /// <summary>
 /// A lower bound on every pair's squared distance that costs <see cref="PrincipalCoordinates.BasisDims"/> features instead
 /// of all d: each row's coordinates p on an orthonormal basis V of the data's leading principal subspace, and the length
-/// rho of the rest, |x - c - V p| (<see cref="PrincipalCoordinates"/>). For two rows x_i - x_j = V (p_i - p_j) + (r_i - r_j), with the r orthogonal to V, so
+/// rho of the rest, |x - c - V p| (<see cref="PrincipalCoordinates"/>). For two rows
+/// x_i - x_j = V (p_i - p_j) + (r_i - r_j), with the r orthogonal to V, so
 /// |x_i - x_j|^2 = |p_i - p_j|^2 + |r_i - r_j|^2 &gt;= |p_i - p_j|^2 + (rho_i - rho_j)^2.
 /// On images and embeddings a few dozen directions hold most of the variance, and the bound rules out most of the
 /// pairs that a tile's centre and radius cannot.
@@ -15,7 +16,8 @@ internal sealed class SubspaceBound<T> where T : unmanaged, IFloatingPointIeee75
 {
     /// <summary>
     /// The bound's slack, relative to |x_i - c|^2 + |x_j - c|^2: it covers the rounding of the coordinates to T and of
-    /// their distance by the micro-kernel (in float32 about (PrincipalCoordinates.BasisDims + 4) eps of that sum), with room to spare.
+    /// their distance by the micro-kernel (in float32 about (BasisDims + 4) eps of that sum), with room to spare. Rows
+    /// are within T's range with room to spare (<see cref="DistancePrecision"/> sees to it), so the bound is finite.
     /// </summary>
     private const double Slack = 1e-5;
 
