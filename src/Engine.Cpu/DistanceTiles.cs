@@ -200,6 +200,8 @@ internal interface IVectorWidth<TVector, T> where TVector : struct where T : unm
     static abstract int Count { get; }
     static abstract TVector Broadcast(T value);
     static abstract TVector Load(ref T source, nuint offset);
+    /// <summary>Count float32 values as T (widened where T is float64).</summary>
+    static abstract TVector Widen(ref float source, nuint offset);
     static abstract void Store(TVector value, ref T destination, nuint offset);
     static abstract TVector MultiplyAdd(TVector a, TVector b, TVector addend);
     static abstract TVector Add(TVector a, TVector b);
@@ -212,6 +214,9 @@ internal readonly struct Width256<T> : IVectorWidth<Vector256<T>, T> where T : u
     public static int Count => Vector256<T>.Count;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> Broadcast(T value) => Vector256.Create(value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> Load(ref T source, nuint offset) => Vector256.LoadUnsafe(ref source, offset);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> Widen(ref float source, nuint offset) => typeof(T) == typeof(double)
+        ? Vector256.WidenLower(Vector128.LoadUnsafe(ref source, offset).ToVector256Unsafe()).As<double, T>()
+        : Vector256.LoadUnsafe(ref source, offset).As<float, T>();
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vector256<T> value, ref T destination, nuint offset) => value.StoreUnsafe(ref destination, offset);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> MultiplyAdd(Vector256<T> a, Vector256<T> b, Vector256<T> addend) => Simd.MultiplyAdd(a, b, addend);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> Add(Vector256<T> a, Vector256<T> b) => a + b;
@@ -223,6 +228,9 @@ internal readonly struct Width512<T> : IVectorWidth<Vector512<T>, T> where T : u
     public static int Count => Vector512<T>.Count;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Broadcast(T value) => Vector512.Create(value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Load(ref T source, nuint offset) => Vector512.LoadUnsafe(ref source, offset);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Widen(ref float source, nuint offset) => typeof(T) == typeof(double)
+        ? Vector512.WidenLower(Vector256.LoadUnsafe(ref source, offset).ToVector512Unsafe()).As<double, T>()
+        : Vector512.LoadUnsafe(ref source, offset).As<float, T>();
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vector512<T> value, ref T destination, nuint offset) => value.StoreUnsafe(ref destination, offset);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> MultiplyAdd(Vector512<T> a, Vector512<T> b, Vector512<T> addend) => Simd.MultiplyAdd(a, b, addend);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Add(Vector512<T> a, Vector512<T> b) => a + b;

@@ -675,6 +675,7 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
         ReadOnlySpan<double> g, int width, ReadOnlySpan<double> rowFactors, Span<double> sumsByClass, int stride)
         where TWeight : unmanaged, INumberBase<TWeight>
     {
+        if (typeof(TWeight) != typeof(float) && typeof(TWeight) != typeof(double)) throw new NotSupportedException(typeof(TWeight).Name);
         int lanes = Vector512.IsHardwareAccelerated ? Vector512<double>.Count : Vector256<double>.Count;
         if (rows % lanes != 0) throw new ArgumentException($"{rows} rows are not a multiple of {lanes}", nameof(rows));
         if (rows > rowFactors.Length || (long)(width - 1) * stride + rows > sumsByClass.Length
@@ -690,9 +691,11 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
                 {
                     int classes = Math.Min(ClassesPerStep, width - k);
                     if (lanes == Vector512<double>.Count)
-                        ByClass512(w + r, columnStride, columns, gRows + k, width, classes, f + r, sums + (long)k * stride + r, stride);
+                        ByClass<Width512<double>, Vector512<double>, TWeight>(w + r, columnStride, columns, gRows + k, width, classes, f + r,
+                            sums + (long)k * stride + r, stride);
                     else
-                        ByClass256(w + r, columnStride, columns, gRows + k, width, classes, f + r, sums + (long)k * stride + r, stride);
+                        ByClass<Width256<double>, Vector256<double>, TWeight>(w + r, columnStride, columns, gRows + k, width, classes, f + r,
+                            sums + (long)k * stride + r, stride);
                 }
         }
     }
@@ -700,117 +703,55 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>Classes per step of <see cref="AccumulateByClass"/>: twelve partial sums of the rows' vector.</summary>
     private const int ClassesPerStep = 12;
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe Vector512<double> Widen8<TWeight>(TWeight* w) where TWeight : unmanaged, INumberBase<TWeight>
-    {
-        if (typeof(TWeight) == typeof(float)) return Vector512.WidenLower(Vector256.Load((float*)w).ToVector512Unsafe());
-        if (typeof(TWeight) == typeof(double)) return Vector512.Load((double*)w);
-        throw new NotSupportedException(typeof(TWeight).Name);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe Vector256<double> Widen4<TWeight>(TWeight* w) where TWeight : unmanaged, INumberBase<TWeight>
-    {
-        if (typeof(TWeight) == typeof(float)) return Vector256.WidenLower(Vector128.Load((float*)w).ToVector256Unsafe());
-        if (typeof(TWeight) == typeof(double)) return Vector256.Load((double*)w);
-        throw new NotSupportedException(typeof(TWeight).Name);
-    }
-
-    /// <summary>Eight rows, up to twelve classes (a multiple of four).</summary>
-    private static unsafe void ByClass512<TWeight>(TWeight* w, int columnStride, int columns, double* g, int width, int classes,
-        double* f, double* sums, int stride) where TWeight : unmanaged, INumberBase<TWeight>
+    /// <summary>One vector of rows (the width's lanes), up to twelve classes (a multiple of four).</summary>
+    private static unsafe void ByClass<TWidth, TVector, TWeight>(TWeight* w, int columnStride, int columns, double* g, int width,
+        int classes, double* f, double* sums, int stride)
+        where TWidth : IVectorWidth<TVector, double> where TVector : struct where TWeight : unmanaged, INumberBase<TWeight>
     {
         bool eight = classes > 4, twelve = classes > 8;
-        Vector512<double> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default;
-        Vector512<double> a6 = default, a7 = default, a8 = default, a9 = default, a10 = default, a11 = default;
+        TVector a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default;
+        TVector a6 = default, a7 = default, a8 = default, a9 = default, a10 = default, a11 = default;
         for (int c = 0; c < columns; c++, w += columnStride, g += width)
         {
-            var x = Widen8(w);
-            a0 = Vector512.FusedMultiplyAdd(x, Vector512.Create(g[0]), a0);
-            a1 = Vector512.FusedMultiplyAdd(x, Vector512.Create(g[1]), a1);
-            a2 = Vector512.FusedMultiplyAdd(x, Vector512.Create(g[2]), a2);
-            a3 = Vector512.FusedMultiplyAdd(x, Vector512.Create(g[3]), a3);
+            var x = typeof(TWeight) == typeof(float) ? TWidth.Widen(ref *(float*)w, 0) : TWidth.Load(ref *(double*)w, 0);
+            a0 = TWidth.MultiplyAdd(x, TWidth.Broadcast(g[0]), a0);
+            a1 = TWidth.MultiplyAdd(x, TWidth.Broadcast(g[1]), a1);
+            a2 = TWidth.MultiplyAdd(x, TWidth.Broadcast(g[2]), a2);
+            a3 = TWidth.MultiplyAdd(x, TWidth.Broadcast(g[3]), a3);
             if (eight)
             {
-                a4 = Vector512.FusedMultiplyAdd(x, Vector512.Create(g[4]), a4);
-                a5 = Vector512.FusedMultiplyAdd(x, Vector512.Create(g[5]), a5);
-                a6 = Vector512.FusedMultiplyAdd(x, Vector512.Create(g[6]), a6);
-                a7 = Vector512.FusedMultiplyAdd(x, Vector512.Create(g[7]), a7);
+                a4 = TWidth.MultiplyAdd(x, TWidth.Broadcast(g[4]), a4);
+                a5 = TWidth.MultiplyAdd(x, TWidth.Broadcast(g[5]), a5);
+                a6 = TWidth.MultiplyAdd(x, TWidth.Broadcast(g[6]), a6);
+                a7 = TWidth.MultiplyAdd(x, TWidth.Broadcast(g[7]), a7);
             }
             if (twelve)
             {
-                a8 = Vector512.FusedMultiplyAdd(x, Vector512.Create(g[8]), a8);
-                a9 = Vector512.FusedMultiplyAdd(x, Vector512.Create(g[9]), a9);
-                a10 = Vector512.FusedMultiplyAdd(x, Vector512.Create(g[10]), a10);
-                a11 = Vector512.FusedMultiplyAdd(x, Vector512.Create(g[11]), a11);
+                a8 = TWidth.MultiplyAdd(x, TWidth.Broadcast(g[8]), a8);
+                a9 = TWidth.MultiplyAdd(x, TWidth.Broadcast(g[9]), a9);
+                a10 = TWidth.MultiplyAdd(x, TWidth.Broadcast(g[10]), a10);
+                a11 = TWidth.MultiplyAdd(x, TWidth.Broadcast(g[11]), a11);
             }
         }
-        var factors = Vector512.Load(f);
-        AddScaled(sums, factors, a0); AddScaled(sums + stride, factors, a1);
-        AddScaled(sums + 2 * stride, factors, a2); AddScaled(sums + 3 * stride, factors, a3);
+        var factors = TWidth.Load(ref *f, 0);
+        AddScaled<TWidth, TVector>(sums, factors, a0); AddScaled<TWidth, TVector>(sums + stride, factors, a1);
+        AddScaled<TWidth, TVector>(sums + 2 * stride, factors, a2); AddScaled<TWidth, TVector>(sums + 3 * stride, factors, a3);
         if (eight)
         {
-            AddScaled(sums + 4 * stride, factors, a4); AddScaled(sums + 5 * stride, factors, a5);
-            AddScaled(sums + 6 * stride, factors, a6); AddScaled(sums + 7 * stride, factors, a7);
+            AddScaled<TWidth, TVector>(sums + 4 * stride, factors, a4); AddScaled<TWidth, TVector>(sums + 5 * stride, factors, a5);
+            AddScaled<TWidth, TVector>(sums + 6 * stride, factors, a6); AddScaled<TWidth, TVector>(sums + 7 * stride, factors, a7);
         }
         if (twelve)
         {
-            AddScaled(sums + 8 * stride, factors, a8); AddScaled(sums + 9 * stride, factors, a9);
-            AddScaled(sums + 10 * stride, factors, a10); AddScaled(sums + 11 * stride, factors, a11);
-        }
-    }
-
-    /// <summary>Four rows, up to twelve classes (a multiple of four).</summary>
-    private static unsafe void ByClass256<TWeight>(TWeight* w, int columnStride, int columns, double* g, int width, int classes,
-        double* f, double* sums, int stride) where TWeight : unmanaged, INumberBase<TWeight>
-    {
-        bool eight = classes > 4, twelve = classes > 8;
-        Vector256<double> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default;
-        Vector256<double> a6 = default, a7 = default, a8 = default, a9 = default, a10 = default, a11 = default;
-        for (int c = 0; c < columns; c++, w += columnStride, g += width)
-        {
-            var x = Widen4(w);
-            a0 = Vector256.FusedMultiplyAdd(x, Vector256.Create(g[0]), a0);
-            a1 = Vector256.FusedMultiplyAdd(x, Vector256.Create(g[1]), a1);
-            a2 = Vector256.FusedMultiplyAdd(x, Vector256.Create(g[2]), a2);
-            a3 = Vector256.FusedMultiplyAdd(x, Vector256.Create(g[3]), a3);
-            if (eight)
-            {
-                a4 = Vector256.FusedMultiplyAdd(x, Vector256.Create(g[4]), a4);
-                a5 = Vector256.FusedMultiplyAdd(x, Vector256.Create(g[5]), a5);
-                a6 = Vector256.FusedMultiplyAdd(x, Vector256.Create(g[6]), a6);
-                a7 = Vector256.FusedMultiplyAdd(x, Vector256.Create(g[7]), a7);
-            }
-            if (twelve)
-            {
-                a8 = Vector256.FusedMultiplyAdd(x, Vector256.Create(g[8]), a8);
-                a9 = Vector256.FusedMultiplyAdd(x, Vector256.Create(g[9]), a9);
-                a10 = Vector256.FusedMultiplyAdd(x, Vector256.Create(g[10]), a10);
-                a11 = Vector256.FusedMultiplyAdd(x, Vector256.Create(g[11]), a11);
-            }
-        }
-        var factors = Vector256.Load(f);
-        AddScaled(sums, factors, a0); AddScaled(sums + stride, factors, a1);
-        AddScaled(sums + 2 * stride, factors, a2); AddScaled(sums + 3 * stride, factors, a3);
-        if (eight)
-        {
-            AddScaled(sums + 4 * stride, factors, a4); AddScaled(sums + 5 * stride, factors, a5);
-            AddScaled(sums + 6 * stride, factors, a6); AddScaled(sums + 7 * stride, factors, a7);
-        }
-        if (twelve)
-        {
-            AddScaled(sums + 8 * stride, factors, a8); AddScaled(sums + 9 * stride, factors, a9);
-            AddScaled(sums + 10 * stride, factors, a10); AddScaled(sums + 11 * stride, factors, a11);
+            AddScaled<TWidth, TVector>(sums + 8 * stride, factors, a8); AddScaled<TWidth, TVector>(sums + 9 * stride, factors, a9);
+            AddScaled<TWidth, TVector>(sums + 10 * stride, factors, a10); AddScaled<TWidth, TVector>(sums + 11 * stride, factors, a11);
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void AddScaled(double* sums, Vector512<double> factors, Vector512<double> terms) =>
-        Vector512.FusedMultiplyAdd(factors, terms, Vector512.Load(sums)).Store(sums);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void AddScaled(double* sums, Vector256<double> factors, Vector256<double> terms) =>
-        Vector256.FusedMultiplyAdd(factors, terms, Vector256.Load(sums)).Store(sums);
+    private static unsafe void AddScaled<TWidth, TVector>(double* sums, TVector factors, TVector terms)
+        where TWidth : IVectorWidth<TVector, double> where TVector : struct =>
+        TWidth.Store(TWidth.MultiplyAdd(factors, terms, TWidth.Load(ref *sums, 0)), ref *sums, 0);
 
     /// <summary>
     /// <see cref="Accumulate"/> with AVX-512: G's row is taken twelve values at a time, one Vector512 and one Vector256
