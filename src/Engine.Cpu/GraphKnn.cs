@@ -6,8 +6,9 @@ namespace GpuSpread.Engine.Cpu;
 internal static class GraphKnn
 {
     /// <summary>
-    /// Where auto takes the exact search: while each row would be compared with fewer than this many rows once the tile
-    /// bounds have skipped what they can (n times the share of tiles they leave). Beyond it NN-descent, whose cost grows
+    /// Where auto takes the exact search: while each row would be compared with fewer than this many rows once the
+    /// bounds have skipped what they can (n times the share of tiles they leave, plus the subspace bound's own cost).
+    /// Beyond it NN-descent, whose cost grows
     /// about as n, is the cheaper: bench/RESULTS.md measures both searches from 70,000 to 1,000,000 rows and finds them
     /// level near 100,000 compared rows (on 64 features: uniform rows, 100,000 compared, 50 s exact against 35 s; one
     /// Gaussian cluster, 46 s against 53 s; 1,000,000 rows in ten clusters, 100,000 compared, 343 s against 355 s).

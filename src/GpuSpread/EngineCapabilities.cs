@@ -11,7 +11,7 @@ public sealed record EngineCapabilities(bool ApproximateKnnSearch)
 {
     /// <summary>The search the knn kernel runs: auto is exact on an engine without the approximate search, and stays auto on
     /// one with it, whose cost model then chooses from the data (the CPU engine's: exact while each row would be compared with
-    /// fewer than about 100,000 rows after its tile bounds prune, bench/RESULTS.md).</summary>
+    /// fewer than about 100,000 rows after its bounds prune, bench/RESULTS.md).</summary>
     public KnnSearchMethod KnnSearchFor(DiffusionOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
