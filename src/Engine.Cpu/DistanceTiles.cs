@@ -93,6 +93,12 @@ internal static class DistanceKernel
     /// rows spread evenly over the rows, each starting at a multiple of <see cref="QueryRowsPerStep"/>.</summary>
     public static int SampleGroupStart(int group, int groups, int rows) => (int)((long)group * rows / groups) / QueryRowsPerStep * QueryRowsPerStep;
 
+    /// <summary>The second to fourth rows of a step of <paramref name="queryCount"/> (1..4) query rows from
+    /// <paramref name="firstQuery"/>: the missing ones repeat the last, so the kernels always run four.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static (int R1, int R2, int R3) OtherStepRows(int firstQuery, int queryCount) =>
+        (firstQuery + Math.Min(1, queryCount - 1), firstQuery + Math.Min(2, queryCount - 1), firstQuery + Math.Min(3, queryCount - 1));
+
     /// <summary>The panel width <see cref="PackedRows{T}"/> uses by default: the widest vector the CPU runs natively.</summary>
     public static int PreferredLanes<T>() => Vector512.IsHardwareAccelerated ? Vector512<T>.Count : Vector256<T>.Count;
 
@@ -115,9 +121,7 @@ internal static class DistanceKernel
             return;
         }
         int dims = columns.Dims;
-        int r1 = firstQuery + Math.Min(1, queryCount - 1);
-        int r2 = firstQuery + Math.Min(2, queryCount - 1);
-        int r3 = firstQuery + Math.Min(3, queryCount - 1);
+        var (r1, r2, r3) = OtherStepRows(firstQuery, queryCount);
         ref T rows = ref MemoryMarshal.GetArrayDataReference(queries);
         ref T x0 = ref Unsafe.Add(ref rows, (nint)firstQuery * dims);
         ref T x1 = ref Unsafe.Add(ref rows, (nint)r1 * dims);

@@ -134,9 +134,7 @@ internal sealed class IntegerRows
         where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         int groups = Groups;
-        int r1 = firstQuery + Math.Min(1, queryCount - 1);
-        int r2 = firstQuery + Math.Min(2, queryCount - 1);
-        int r3 = firstQuery + Math.Min(3, queryCount - 1);
+        var (r1, r2, r3) = DistanceKernel.OtherStepRows(firstQuery, queryCount);
         ref uint rows = ref MemoryMarshal.GetArrayDataReference(RowMajor);
         ref uint x0 = ref Unsafe.Add(ref rows, (nint)firstQuery * groups);
         ref uint x1 = ref Unsafe.Add(ref rows, (nint)r1 * groups);
