@@ -108,13 +108,7 @@ public static unsafe class Exports
 
     /// <summary>Frees a fitted model (its graph and engine); a zero handle is ignored.</summary>
     [UnmanagedCallersOnly]
-    public static void Release(IntPtr handle)
-    {
-        if (handle == IntPtr.Zero) return;
-        var gcHandle = GCHandle.FromIntPtr(handle);
-        (gcHandle.Target as FittedModel)?.Dispose();
-        gcHandle.Free();
-    }
+    public static void Release(IntPtr handle) => DisposeAndFree(handle);
 
     /// <summary>Fitted models not yet released: the Python tests check that an estimator's deletion frees its model.</summary>
     [UnmanagedCallersOnly]
@@ -128,11 +122,14 @@ public static unsafe class Exports
     public static void Cancel(IntPtr cancellation) => Source(cancellation)?.Cancel();
 
     [UnmanagedCallersOnly]
-    public static void ReleaseCancellation(IntPtr cancellation)
+    public static void ReleaseCancellation(IntPtr cancellation) => DisposeAndFree(cancellation);
+
+    /// <summary>Disposes a handle's object (a model or a cancellation source) and frees the handle; zero is ignored.</summary>
+    private static void DisposeAndFree(IntPtr handle)
     {
-        if (cancellation == IntPtr.Zero) return;
-        var gcHandle = GCHandle.FromIntPtr(cancellation);
-        (gcHandle.Target as CancellationTokenSource)?.Dispose();
+        if (handle == IntPtr.Zero) return;
+        var gcHandle = GCHandle.FromIntPtr(handle);
+        (gcHandle.Target as IDisposable)?.Dispose();
         gcHandle.Free();
     }
 
