@@ -9,25 +9,33 @@ namespace GpuSpread;
 public sealed class NameTable<T> where T : struct, Enum
 {
     private readonly (T Value, string Name)[] _entries;
+    private readonly IReadOnlyList<string> _names;
 
     /// <summary>One name per value of <typeparamref name="T"/>, the default first where there is one.</summary>
     /// <exception cref="ArgumentException">a value without a name, or with two.</exception>
     public NameTable(params (T Value, string Name)[] entries)
     {
-        if (entries.Length != Enum.GetValues<T>().Length || entries.DistinctBy(e => e.Value).Count() != entries.Length)
+        // Plain loops: LINQ over the entries would be compiled anew for each enum at start-up.
+        bool distinct = true;
+        for (int i = 1; i < entries.Length && distinct; i++)
+            for (int j = 0; j < i && distinct; j++) distinct = !EqualityComparer<T>.Default.Equals(entries[i].Value, entries[j].Value);
+        if (!distinct || entries.Length != Enum.GetValuesAsUnderlyingType(typeof(T)).Length)
             throw new ArgumentException($"a name table for {typeof(T).Name} needs one name for each of its values", nameof(entries));
         _entries = entries;
+        var names = new string[entries.Length];
+        for (int i = 0; i < names.Length; i++) names[i] = entries[i].Name;
+        _names = Array.AsReadOnly(names);
     }
 
     /// <summary>Every name, in the table's order (the first is the default where there is one).</summary>
-    public IReadOnlyList<string> Names => Array.ConvertAll(_entries, e => e.Name);
+    public IReadOnlyList<string> Names => _names;
 
     /// <summary>"'a', 'b' or 'c'": what a message says is allowed.</summary>
     public string Allowed
     {
         get
         {
-            var quoted = Array.ConvertAll(_entries, e => $"'{e.Name}'");
+            var quoted = _names.Select(name => $"'{name}'").ToArray();
             return quoted.Length == 1 ? quoted[0] : $"{string.Join(", ", quoted[..^1])} or {quoted[^1]}";
         }
     }
