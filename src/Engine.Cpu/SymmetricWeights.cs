@@ -302,15 +302,19 @@ internal sealed unsafe class SymmetricWeights<T> : IRbfTrainingPass<T>, IDisposa
             int rowStart = rowTile * Tile, columnStart = columnTile * Tile;
             int rowCount = store.TileWidth(rowTile), columnCount = store.TileWidth(columnTile);
             // a_j = m_j(rowTile)/2 + o_j, A = max a_j, e_j = exp(a_j - A).
+            // Tiles are whole vectors of four (the accumulation takes its rows eight at a time).
             var offsets = scratch.Offsets.AsSpan(0, columnCount);
             var columnMaxima = store.TileMaxima(rowTile).Slice(columnStart, columnCount);
             var columnOffsets = _offsets.AsSpan(columnStart, columnCount);
-            double ceiling = double.NegativeInfinity;
-            for (int j = 0; j < columnCount; j++)
+            var half = Vector256.Create(0.5);
+            var ceilings = Vector256.Create(double.NegativeInfinity);
+            for (int j = 0; j < columnCount; j += 4)
             {
-                offsets[j] = 0.5 * double.CreateTruncating(columnMaxima[j]) + columnOffsets[j];
-                ceiling = Math.Max(ceiling, offsets[j]);
+                var a = half * Simd.WidenFour(columnMaxima.Slice(j, 4)) + Vector256.Create(columnOffsets.Slice(j, 4));
+                a.CopyTo(offsets.Slice(j, 4));
+                ceilings = Vector256.Max(ceilings, a);
             }
+            double ceiling = Simd.HorizontalMax(ceilings);
             if (double.IsNegativeInfinity(ceiling)) return;
             var factors = scratch.Factors.AsSpan(0, columnCount);
             ExpDifferences(offsets, ceiling, factors);
@@ -328,49 +332,62 @@ internal sealed unsafe class SymmetricWeights<T> : IRbfTrainingPass<T>, IDisposa
             var rowMaxima = _rowMaxima.AsSpan(rowStart, rowCount);
             var rowTileMaxima = store.TileMaxima(columnTile).Slice(rowStart, rowCount);
             var shifts = _shifts.AsSpan(rowStart, rowCount);
-            // Each row's factor's exponent, then (in place) the factor.
+            // Each row's factor: its exponent, then (in place, four rows at a time) the factor.
             var rowFactors = scratch.RowFactors.AsSpan(0, rowCount);
             double underflowReach = RbfPass<T>.PruneMargin + Simd.LogSmallestNormal<T>();
             var proven = _provenMaxima.AsSpan(rowStart, rowCount);
-            for (int q = 0; q < rowCount; q++)
+            var top = Vector256.Create(ceiling);
+            var absent = Vector256.Create(double.NegativeInfinity);
+            for (int group = 0; group < rowCount; group += 4)
             {
-                double m = double.CreateTruncating(rowTileMaxima[q]);
-                rowFactors[q] = double.NegativeInfinity;
-                if (double.IsNegativeInfinity(m)) continue;
-                double scale = ceiling + 0.5 * m - shifts[q];
-                if (scale <= rowMaxima[q])
+                // Four rows at once where none of them can be raised (each bound at most h, or the row has no pair on
+                // the tile), with the same operations as one row at a time below.
+                var m = Simd.WidenFour(rowTileMaxima.Slice(group, 4));
+                var scales = top + half * m - Vector256.Create(shifts.Slice(group, 4));
+                var h = Vector256.Create(rowMaxima.Slice(group, 4));
+                var none = Vector256.Equals(m, absent);
+                if (Vector256.AndNot(~Vector256.LessThanOrEqual(scales, h), none) == Vector256<double>.Zero)
                 {
+                    Simd.ExpNonPositive(Vector256.ConditionalSelect(none, absent, scales - h)).CopyTo(rowFactors.Slice(group, 4));
+                    continue;
+                }
+                for (int q = group; q < group + 4; q++)
+                {
+                    double rowMaximum = double.CreateTruncating(rowTileMaxima[q]);
+                    rowFactors[q] = double.NegativeInfinity;
+                    if (double.IsNegativeInfinity(rowMaximum)) continue;
+                    double scale = ceiling + 0.5 * rowMaximum - shifts[q];
+                    if (scale <= rowMaxima[q])
+                    {
+                        rowFactors[q] = scale - rowMaxima[q];
+                        continue;
+                    }
+                    // The block may raise the row's maximum. Where no underflowed unit weight of it can count (its bound
+                    // is more than T's range less the margin above a term the row has), h is raised to the bound itself:
+                    // never more than that above the row's largest term, so the sums keep their precision.
+                    if (scale + underflowReach < proven[q])
+                    {
+                        Raise(rowStart + q, scale, proven: false);
+                        rowFactors[q] = 0;
+                        continue;
+                    }
+                    // Here a unit weight that underflowed T may be within the pruning margin of the row's largest term.
+                    double largest = transposed ? LargestInColumn(units, factors, q) : LargestProduct(units.Slice(q * Tile, columnCount), factors);
+                    if (largest < RbfPass<T>.FactoredFloor)
+                    {
+                        // Its factor stays 0: the unit weights are not used for this row.
+                        AddInFull(rowStart + q, columnTile, scratch);
+                        continue;
+                    }
+                    if (largest == 0) continue;
+                    Raise(rowStart + q, scale + Math.Log(largest), proven: true);
                     rowFactors[q] = scale - rowMaxima[q];
-                    continue;
                 }
-                // The block may raise the row's maximum. Where no underflowed unit weight of it can count (its bound is
-                // more than T's range less the margin above a term the row has), h is raised to the bound itself: never
-                // more than that above the row's largest term, so the sums keep their precision.
-                if (scale + underflowReach < proven[q])
-                {
-                    Raise(rowStart + q, scale, proven: false);
-                    rowFactors[q] = 0;
-                    continue;
-                }
-                // Here a unit weight that underflowed T may be within the pruning margin of the row's largest term.
-                double largest = transposed ? LargestInColumn(units, factors, q) : LargestProduct(units.Slice(q * Tile, columnCount), factors);
-                if (largest < RbfPass<T>.FactoredFloor)
-                {
-                    // Its factor stays 0: the unit weights are not used for this row.
-                    AddInFull(rowStart + q, columnTile, scratch);
-                    continue;
-                }
-                if (largest == 0) continue;
-                Raise(rowStart + q, scale + Math.Log(largest), proven: true);
-                rowFactors[q] = scale - rowMaxima[q];
-            }
-            // An exponent is above 0 (by at most -log(largest)) only where the maximum was just raised to the block's
-            // largest term.
-            for (int q = 0; q < rowCount; q += 4)
-            {
-                var x = Vector256.Create<double>(rowFactors.Slice(q, 4));
+                // An exponent is above 0 (by at most -log(largest)) only where the maximum was just raised to the block's
+                // largest term.
+                var x = Vector256.Create<double>(rowFactors.Slice(group, 4));
                 Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<double>.Zero), Vector256.Exp(x), Simd.ExpNonPositive(x))
-                    .CopyTo(rowFactors.Slice(q, 4));
+                    .CopyTo(rowFactors.Slice(group, 4));
             }
 
             // Read by columns, the block's row c holds this side's rows side by side; read by rows, its transpose does.
