@@ -670,14 +670,18 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// at <c>k stride + r</c>. Twelve classes at a time, so that the partial sums stay in registers.
     /// </summary>
     /// <param name="rows">The rows, a multiple of the vector's lanes.</param>
+    /// <param name="classes">The classes to accumulate, the first of G's <paramref name="width"/> columns; the sums of
+    /// the others are left as they are (where those columns of G are 0, as they would come out). Classes go in pairs:
+    /// an odd number also accumulates the class after the last.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static unsafe void AccumulateByClass<TWeight>(ReadOnlySpan<TWeight> weights, int columnStride, int rows, int columns,
-        ReadOnlySpan<double> g, int width, ReadOnlySpan<double> rowFactors, Span<double> sumsByClass, int stride)
+        ReadOnlySpan<double> g, int width, int classes, ReadOnlySpan<double> rowFactors, Span<double> sumsByClass, int stride)
         where TWeight : unmanaged, INumberBase<TWeight>
     {
         if (typeof(TWeight) != typeof(float) && typeof(TWeight) != typeof(double)) throw new NotSupportedException(typeof(TWeight).Name);
         int lanes = Vector512.IsHardwareAccelerated ? Vector512<double>.Count : Vector256<double>.Count;
         if (rows % lanes != 0) throw new ArgumentException($"{rows} rows are not a multiple of {lanes}", nameof(rows));
+        if (classes < 0 || (classes + 1) / 2 * 2 > width) throw new ArgumentOutOfRangeException(nameof(classes), $"{classes} classes in pairs of G's {width} columns");
         if (rows > rowFactors.Length || (long)(width - 1) * stride + rows > sumsByClass.Length
             || (long)(columns - 1) * columnStride + rows > weights.Length || (long)columns * width > g.Length)
             throw new ArgumentException("the spans are shorter than the block");
@@ -687,14 +691,14 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
         fixed (double* sums = sumsByClass)
         {
             for (int r = 0; r < rows; r += lanes)
-                for (int k = 0; k < width; k += ClassesPerStep)
+                for (int k = 0; k < classes; k += ClassesPerStep)
                 {
-                    int classes = Math.Min(ClassesPerStep, width - k);
+                    int pairs = (Math.Min(ClassesPerStep, classes - k) + 1) / 2;
                     if (lanes == Vector512<double>.Count)
-                        ByClass<Width512<double>, Vector512<double>, TWeight>(w + r, columnStride, columns, gRows + k, width, classes, f + r,
+                        ByClassPairs<Width512<double>, Vector512<double>, TWeight>(pairs, w + r, columnStride, columns, gRows + k, width, f + r,
                             sums + (long)k * stride + r, stride);
                     else
-                        ByClass<Width256<double>, Vector256<double>, TWeight>(w + r, columnStride, columns, gRows + k, width, classes, f + r,
+                        ByClassPairs<Width256<double>, Vector256<double>, TWeight>(pairs, w + r, columnStride, columns, gRows + k, width, f + r,
                             sums + (long)k * stride + r, stride);
                 }
         }
@@ -703,12 +707,41 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>Classes per step of <see cref="AccumulateByClass"/>: twelve partial sums of the rows' vector.</summary>
     private const int ClassesPerStep = 12;
 
-    /// <summary>One vector of rows (the width's lanes), up to twelve classes (a multiple of four).</summary>
-    private static unsafe void ByClass<TWidth, TVector, TWeight>(TWeight* w, int columnStride, int columns, double* g, int width,
-        int classes, double* f, double* sums, int stride)
+    /// <summary>A number of classes that <see cref="ByClass"/> is compiled for, so that its unused sums cost nothing.</summary>
+    private interface IClassCount
+    {
+        static abstract int Count { get; }
+    }
+
+    private struct TwoClasses : IClassCount { public static int Count => 2; }
+    private struct FourClasses : IClassCount { public static int Count => 4; }
+    private struct SixClasses : IClassCount { public static int Count => 6; }
+    private struct EightClasses : IClassCount { public static int Count => 8; }
+    private struct TenClasses : IClassCount { public static int Count => 10; }
+    private struct TwelveClasses : IClassCount { public static int Count => 12; }
+
+    private static unsafe void ByClassPairs<TWidth, TVector, TWeight>(int pairs, TWeight* w, int columnStride, int columns, double* g, int width,
+        double* f, double* sums, int stride)
         where TWidth : IVectorWidth<TVector, double> where TVector : struct where TWeight : unmanaged, INumberBase<TWeight>
     {
-        bool eight = classes > 4, twelve = classes > 8;
+        switch (pairs)
+        {
+            case 1: ByClass<TWidth, TVector, TWeight, TwoClasses>(w, columnStride, columns, g, width, f, sums, stride); break;
+            case 2: ByClass<TWidth, TVector, TWeight, FourClasses>(w, columnStride, columns, g, width, f, sums, stride); break;
+            case 3: ByClass<TWidth, TVector, TWeight, SixClasses>(w, columnStride, columns, g, width, f, sums, stride); break;
+            case 4: ByClass<TWidth, TVector, TWeight, EightClasses>(w, columnStride, columns, g, width, f, sums, stride); break;
+            case 5: ByClass<TWidth, TVector, TWeight, TenClasses>(w, columnStride, columns, g, width, f, sums, stride); break;
+            default: ByClass<TWidth, TVector, TWeight, TwelveClasses>(w, columnStride, columns, g, width, f, sums, stride); break;
+        }
+    }
+
+    /// <summary>One vector of rows (the width's lanes), <typeparamref name="TClasses"/> classes.</summary>
+    private static unsafe void ByClass<TWidth, TVector, TWeight, TClasses>(TWeight* w, int columnStride, int columns, double* g, int width,
+        double* f, double* sums, int stride)
+        where TWidth : IVectorWidth<TVector, double> where TVector : struct where TWeight : unmanaged, INumberBase<TWeight>
+        where TClasses : IClassCount
+    {
+        int classes = TClasses.Count;
         TVector a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default;
         TVector a6 = default, a7 = default, a8 = default, a9 = default, a10 = default, a11 = default;
         for (int c = 0; c < columns; c++, w += columnStride, g += width)
@@ -716,36 +749,39 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
             var x = typeof(TWeight) == typeof(float) ? TWidth.Widen(ref *(float*)w, 0) : TWidth.Load(ref *(double*)w, 0);
             a0 = TWidth.MultiplyAdd(x, TWidth.Broadcast(g[0]), a0);
             a1 = TWidth.MultiplyAdd(x, TWidth.Broadcast(g[1]), a1);
-            a2 = TWidth.MultiplyAdd(x, TWidth.Broadcast(g[2]), a2);
-            a3 = TWidth.MultiplyAdd(x, TWidth.Broadcast(g[3]), a3);
-            if (eight)
+            if (classes > 2)
+            {
+                a2 = TWidth.MultiplyAdd(x, TWidth.Broadcast(g[2]), a2);
+                a3 = TWidth.MultiplyAdd(x, TWidth.Broadcast(g[3]), a3);
+            }
+            if (classes > 4)
             {
                 a4 = TWidth.MultiplyAdd(x, TWidth.Broadcast(g[4]), a4);
                 a5 = TWidth.MultiplyAdd(x, TWidth.Broadcast(g[5]), a5);
+            }
+            if (classes > 6)
+            {
                 a6 = TWidth.MultiplyAdd(x, TWidth.Broadcast(g[6]), a6);
                 a7 = TWidth.MultiplyAdd(x, TWidth.Broadcast(g[7]), a7);
             }
-            if (twelve)
+            if (classes > 8)
             {
                 a8 = TWidth.MultiplyAdd(x, TWidth.Broadcast(g[8]), a8);
                 a9 = TWidth.MultiplyAdd(x, TWidth.Broadcast(g[9]), a9);
+            }
+            if (classes > 10)
+            {
                 a10 = TWidth.MultiplyAdd(x, TWidth.Broadcast(g[10]), a10);
                 a11 = TWidth.MultiplyAdd(x, TWidth.Broadcast(g[11]), a11);
             }
         }
         var factors = TWidth.Load(ref *f, 0);
         AddScaled<TWidth, TVector>(sums, factors, a0); AddScaled<TWidth, TVector>(sums + stride, factors, a1);
-        AddScaled<TWidth, TVector>(sums + 2 * stride, factors, a2); AddScaled<TWidth, TVector>(sums + 3 * stride, factors, a3);
-        if (eight)
-        {
-            AddScaled<TWidth, TVector>(sums + 4 * stride, factors, a4); AddScaled<TWidth, TVector>(sums + 5 * stride, factors, a5);
-            AddScaled<TWidth, TVector>(sums + 6 * stride, factors, a6); AddScaled<TWidth, TVector>(sums + 7 * stride, factors, a7);
-        }
-        if (twelve)
-        {
-            AddScaled<TWidth, TVector>(sums + 8 * stride, factors, a8); AddScaled<TWidth, TVector>(sums + 9 * stride, factors, a9);
-            AddScaled<TWidth, TVector>(sums + 10 * stride, factors, a10); AddScaled<TWidth, TVector>(sums + 11 * stride, factors, a11);
-        }
+        if (classes > 2) { AddScaled<TWidth, TVector>(sums + 2 * stride, factors, a2); AddScaled<TWidth, TVector>(sums + 3 * stride, factors, a3); }
+        if (classes > 4) { AddScaled<TWidth, TVector>(sums + 4 * stride, factors, a4); AddScaled<TWidth, TVector>(sums + 5 * stride, factors, a5); }
+        if (classes > 6) { AddScaled<TWidth, TVector>(sums + 6 * stride, factors, a6); AddScaled<TWidth, TVector>(sums + 7 * stride, factors, a7); }
+        if (classes > 8) { AddScaled<TWidth, TVector>(sums + 8 * stride, factors, a8); AddScaled<TWidth, TVector>(sums + 9 * stride, factors, a9); }
+        if (classes > 10) { AddScaled<TWidth, TVector>(sums + 10 * stride, factors, a10); AddScaled<TWidth, TVector>(sums + 11 * stride, factors, a11); }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -239,6 +239,9 @@ internal sealed unsafe class SymmetricWeights<T> : IRbfTrainingPass<T>, IDisposa
         /// terms formed in full go.</summary>
         private readonly double[] _sumsByClass;
         private readonly int _padded;
+        /// <summary>G's columns up to its last that is not all 0 (the degree pass has one, a fit's G pads its classes to
+        /// whole vectors): the columns after it add nothing to any row's sums.</summary>
+        private readonly int _classes;
 
         public Pass(SymmetricWeights<T> store, in RbfPass<T>.Inputs inputs)
         {
@@ -260,6 +263,20 @@ internal sealed unsafe class SymmetricWeights<T> : IRbfTrainingPass<T>, IDisposa
             _sums = new double[(long)padded * inputs.Width];
             _sumsByClass = new double[(long)padded * inputs.Width];
             _padded = padded;
+            _classes = UsedColumns(inputs.G, inputs.Width);
+        }
+
+        private static int UsedColumns(double[] g, int width)
+        {
+            int used = 0;
+            for (long start = 0; start < g.Length; start += width)
+                for (int k = width - 1; k >= used; k--)
+                    if (g[start + k] != 0)
+                    {
+                        used = k + 1;
+                        break;
+                    }
+            return used;
         }
 
         /// <summary>Block (I, J), I &lt;= J: filled first if the store is empty, then both its sides.</summary>
@@ -396,7 +413,7 @@ internal sealed unsafe class SymmetricWeights<T> : IRbfTrainingPass<T>, IDisposa
                 Transpose(units, scratch.Transposed);
                 units = scratch.Transposed;
             }
-            RbfPass<T>.AccumulateByClass(units, Tile, rowCount, columnCount, scaledG, width, rowFactors, _sumsByClass.AsSpan(rowStart), _padded);
+            RbfPass<T>.AccumulateByClass(units, Tile, rowCount, columnCount, scaledG, width, _classes, rowFactors, _sumsByClass.AsSpan(rowStart), _padded);
         }
 
         /// <summary>

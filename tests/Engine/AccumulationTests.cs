@@ -4,19 +4,27 @@ namespace GpuSpread.Tests.Engine;
 
 /// <summary>
 /// The symmetric store's accumulation by class, with the rows in the vector (<see cref="RbfPass{T}.AccumulateByClass"/>),
-/// against a float64 loop of acc_r += f_r sum_c w_rc G_c: widths of one, two and three steps of classes, odd column
-/// counts, rows with a zero factor, both weight types (float32 widened, float64).
+/// against a float64 loop of acc_r += f_r sum_c w_rc G_c: widths of one, two and three steps of classes, fewer classes
+/// than the width (odd counts too), odd column counts, rows with a zero factor, both weight types (float32 widened,
+/// float64).
 /// </summary>
 public class AccumulationTests(ITestOutputHelper output)
 {
     [Theory]
-    [InlineData(1, 8, 7, 4)]
-    [InlineData(2, 16, 64, 12)]
-    [InlineData(3, 64, 33, 20)]
-    [InlineData(4, 24, 1, 8)]
-    [InlineData(5, 64, 64, 28)]
-    public void ByClassMatchesTheDefinition(int seed, int rows, int columns, int width)
+    [InlineData(1, 8, 7, 4, 4)]
+    [InlineData(2, 16, 64, 12, 12)]
+    [InlineData(3, 64, 33, 20, 20)]
+    [InlineData(4, 24, 1, 8, 8)]
+    [InlineData(5, 64, 64, 28, 28)]
+    [InlineData(6, 64, 64, 12, 10)]
+    [InlineData(7, 16, 9, 4, 1)]
+    [InlineData(8, 8, 64, 28, 15)]
+    [InlineData(9, 32, 5, 24, 6)]
+    [InlineData(10, 8, 3, 8, 0)]
+    public void ByClassMatchesTheDefinition(int seed, int rows, int columns, int width, int classes)
     {
+        // Classes go in pairs: the sums of the columns past them stay as they were.
+        int accumulated = (classes + 1) / 2 * 2;
         const int stride = 64, sumsStride = 71;
         var random = new Random(seed);
         var single = new float[(columns - 1) * stride + rows];
@@ -29,7 +37,7 @@ public class AccumulationTests(ITestOutputHelper output)
         for (int i = 0; i < start.Length; i++) start[i] = random.NextDouble();
         var expected = (double[])start.Clone();
         for (int r = 0; r < rows; r++)
-            for (int k = 0; k < width; k++)
+            for (int k = 0; k < accumulated; k++)
             {
                 double sum = 0;
                 for (int c = 0; c < columns; c++) sum += single[c * stride + r] * g[c * width + k];
@@ -37,9 +45,9 @@ public class AccumulationTests(ITestOutputHelper output)
             }
 
         var fromSingle = (double[])start.Clone();
-        RbfPass<float>.AccumulateByClass<float>(single, stride, rows, columns, g, width, factors, fromSingle, sumsStride);
+        RbfPass<float>.AccumulateByClass<float>(single, stride, rows, columns, g, width, classes, factors, fromSingle, sumsStride);
         var fromDouble = (double[])start.Clone();
-        RbfPass<double>.AccumulateByClass<double>(single.Select(v => (double)v).ToArray(), stride, rows, columns, g, width, factors, fromDouble, sumsStride);
+        RbfPass<double>.AccumulateByClass<double>(single.Select(v => (double)v).ToArray(), stride, rows, columns, g, width, classes, factors, fromDouble, sumsStride);
 
         double worst = 0;
         for (int i = 0; i < expected.Length; i++)
@@ -54,6 +62,15 @@ public class AccumulationTests(ITestOutputHelper output)
         var weights = new float[64 * 64];
         var g = new double[64 * 4];
         Assert.Throws<ArgumentException>(() =>
-            RbfPass<float>.AccumulateByClass<float>(weights, 64, 6, 64, g, 4, new double[6], new double[4 * 64], 64));
+            RbfPass<float>.AccumulateByClass<float>(weights, 64, 6, 64, g, 4, 4, new double[6], new double[4 * 64], 64));
+    }
+
+    [Fact]
+    public void ByClassRefusesMoreClassesThanGHasColumns()
+    {
+        var weights = new float[64 * 64];
+        var g = new double[64 * 4];
+        Assert.Throws<ArgumentOutOfRangeException>(() =>
+            RbfPass<float>.AccumulateByClass<float>(weights, 64, 8, 64, g, 4, 5, new double[8], new double[4 * 64], 64));
     }
 }
