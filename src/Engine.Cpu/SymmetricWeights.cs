@@ -40,8 +40,9 @@ internal sealed unsafe class SymmetricWeights<T> : IRbfTrainingPass<T>, IDisposa
     /// <summary>Block (I, J), I &lt;= J, is block number [I tiles + J] of the store: blocks lie in the order a pass takes
     /// them (<see cref="Run"/>), so that each thread reads the store in long runs that the prefetcher follows.</summary>
     private readonly int[] _slots;
-    /// <summary>m_qJ at [J padded rows + q]: a block side reads the maxima of 64 consecutive rows on one tile.</summary>
-    private readonly T[] _tileMaxima;
+    /// <summary>Values per block: the unit weights, then m_qJ of its rows q (of I) and m_jI of its columns j (of J). A
+    /// side finds every tile maximum it needs in its own block, in the stream of the store.</summary>
+    private const int BlockValues = Tile * Tile + 2 * Tile;
     private readonly NativeBlocks<T> _blocks;
     private bool _filled;
 
@@ -49,7 +50,7 @@ internal sealed unsafe class SymmetricWeights<T> : IRbfTrainingPass<T>, IDisposa
     public static long Bytes(int paddedRows, int valueBytes)
     {
         long tiles = (paddedRows + Tile - 1) / Tile;
-        return (tiles * (tiles + 1) / 2 * Tile * Tile + tiles * paddedRows) * valueBytes + tiles * tiles * sizeof(int);
+        return tiles * (tiles + 1) / 2 * BlockValues * valueBytes + tiles * tiles * sizeof(int);
     }
 
     /// <param name="rows">The training rows (queries and columns alike).</param>
@@ -74,8 +75,7 @@ internal sealed unsafe class SymmetricWeights<T> : IRbfTrainingPass<T>, IDisposa
                 var (first, second) = Match(players, round, match);
                 if (first < _tiles && second < _tiles) _slots[Math.Min(first, second) * _tiles + Math.Max(first, second)] = slot++;
             }
-        _tileMaxima = new T[(long)rows.PaddedRows * _tiles];
-        _blocks = new NativeBlocks<T>((long)_tiles * (_tiles + 1) / 2 * Tile * Tile);
+        _blocks = new NativeBlocks<T>((long)_tiles * (_tiles + 1) / 2 * BlockValues);
     }
 
     public PackedRows<T> Rows => _rows;
@@ -183,26 +183,27 @@ internal sealed unsafe class SymmetricWeights<T> : IRbfTrainingPass<T>, IDisposa
 
     public void Dispose() => _blocks.Dispose();
 
-    private T* Block(int rowTile, int columnTile) => _blocks.Start + (long)_slots[rowTile * _tiles + columnTile] * Tile * Tile;
+    private T* Block(int rowTile, int columnTile) => _blocks.Start + (long)_slots[rowTile * _tiles + columnTile] * BlockValues;
+
+    /// <summary>m_qJ of block (I, J)'s rows q: their largest exponents on J.</summary>
+    private Span<T> RowMaxima(int rowTile, int columnTile) => new(Block(rowTile, columnTile) + Tile * Tile, Tile);
+
+    /// <summary>m_jI of block (I, J)'s columns j: their largest exponents on I.</summary>
+    private Span<T> ColumnMaxima(int rowTile, int columnTile) => new(Block(rowTile, columnTile) + Tile * Tile + Tile, Tile);
 
     /// <summary>Asks for the block after (I, J) in the store, which a thread's share of a round takes next (mostly), to
     /// come into the cache while this one is read.</summary>
     private void PrefetchFollowing(int rowTile, int columnTile)
     {
         if (!Sse.IsSupported) return;
-        T* following = Block(rowTile, columnTile) + Tile * Tile;
-        if ((byte*)(following + Tile * Tile) > (byte*)_blocks.Start + _blocks.Bytes) return;
+        T* following = Block(rowTile, columnTile) + BlockValues;
+        if ((byte*)(following + BlockValues) > (byte*)_blocks.Start + _blocks.Bytes) return;
         int valuesPerLine = 64 / sizeof(T);
-        for (int offset = 0; offset < Tile * Tile; offset += valuesPerLine) Sse.Prefetch0(following + offset);
+        for (int offset = 0; offset < BlockValues; offset += valuesPerLine) Sse.Prefetch0(following + offset);
     }
 
     private int TileWidth(int tile) => Math.Min(Tile, _rows.PaddedRows - tile * Tile);
 
-    /// <summary>m_qJ: row q's largest exponent on tile J.</summary>
-    private ref T TileMaximum(int row, int tile) => ref _tileMaxima[(long)tile * _rows.PaddedRows + row];
-
-    /// <summary>Every row's largest exponent on tile J.</summary>
-    private Span<T> TileMaxima(int tile) => _tileMaxima.AsSpan((int)((long)tile * _rows.PaddedRows), _rows.PaddedRows);
 
     /// <summary>A thread's buffers for a block.</summary>
     private sealed class Scratch(int width)
@@ -321,7 +322,7 @@ internal sealed unsafe class SymmetricWeights<T> : IRbfTrainingPass<T>, IDisposa
             // a_j = m_j(rowTile)/2 + o_j, A = max a_j, e_j = exp(a_j - A).
             // Tiles are whole vectors of four (the accumulation takes its rows eight at a time).
             var offsets = scratch.Offsets.AsSpan(0, columnCount);
-            var columnMaxima = store.TileMaxima(rowTile).Slice(columnStart, columnCount);
+            var columnMaxima = (transposed ? store.RowMaxima(blockRowTile, blockColumnTile) : store.ColumnMaxima(blockRowTile, blockColumnTile))[..columnCount];
             var columnOffsets = _offsets.AsSpan(columnStart, columnCount);
             var half = Vector256.Create(0.5);
             var ceilings = Vector256.Create(double.NegativeInfinity);
@@ -347,7 +348,7 @@ internal sealed unsafe class SymmetricWeights<T> : IRbfTrainingPass<T>, IDisposa
             // margin of h). Elsewhere the row's factor is exp(scale_q - h), at most 1.
             var units = new ReadOnlySpan<T>(store.Block(blockRowTile, blockColumnTile), Tile * Tile);
             var rowMaxima = _rowMaxima.AsSpan(rowStart, rowCount);
-            var rowTileMaxima = store.TileMaxima(columnTile).Slice(rowStart, rowCount);
+            var rowTileMaxima = (transposed ? store.ColumnMaxima(blockRowTile, blockColumnTile) : store.RowMaxima(blockRowTile, blockColumnTile))[..rowCount];
             var shifts = _shifts.AsSpan(rowStart, rowCount);
             // Each row's factor: its exponent, then (in place, four rows at a time) the factor.
             var rowFactors = scratch.RowFactors.AsSpan(0, rowCount);
@@ -525,7 +526,7 @@ internal sealed unsafe class SymmetricWeights<T> : IRbfTrainingPass<T>, IDisposa
     private void Fill(int rowTile, int columnTile, Scratch scratch)
     {
         int rowCount = TileWidth(rowTile), columnCount = TileWidth(columnTile);
-        int rowStart = rowTile * Tile, columnStart = columnTile * Tile;
+        int rowStart = rowTile * Tile;
         var x = scratch.Exponents;
         Exponents(rowStart, rowCount, columnTile, x);
         var halfRow = scratch.HalfRowMaxima;
@@ -545,12 +546,12 @@ internal sealed unsafe class SymmetricWeights<T> : IRbfTrainingPass<T>, IDisposa
                 Vector256.MaxNative(Vector256.Create<T>(columnMaxima.Slice(j, lanes)), values).CopyTo(columnMaxima.Slice(j, lanes));
             }
             T max = Simd.HorizontalMax(rowMaxima);
-            TileMaximum(rowStart + q, columnTile) = max;
+            RowMaxima(rowTile, columnTile)[q] = max;
             halfRow[q] = double.CreateTruncating(max);
         }
         for (int j = 0; j < columnCount; j++) halfColumn[j] = double.CreateTruncating(columnMaxima[j]);
-        if (rowTile != columnTile)
-            for (int j = 0; j < columnCount; j++) TileMaximum(columnStart + j, rowTile) = columnMaxima[j];
+        // A diagonal block's columns are its rows: the passes take m_jI from the rows' maxima there, as W is symmetric.
+        (rowTile == columnTile ? RowMaxima(rowTile, columnTile)[..rowCount] : columnMaxima[..columnCount]).CopyTo(ColumnMaxima(rowTile, columnTile));
         // u = exp(x - (m_q + m_j)/2); a row or column without any pair (m = -inf) has x = -inf throughout.
         for (int q = 0; q < rowCount; q++) halfRow[q] = double.IsNegativeInfinity(halfRow[q]) ? 0 : 0.5 * halfRow[q];
         for (int j = 0; j < columnCount; j++) halfColumn[j] = double.IsNegativeInfinity(halfColumn[j]) ? 0 : 0.5 * halfColumn[j];
