@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using GpuSpread.IO;
 using Xunit;
 
@@ -75,6 +76,24 @@ public sealed class WriterTests : IDisposable
             foreach (string cell in line.Split(','))
                 read.Add(double.Parse(cell, CultureInfo.InvariantCulture));
         Assert.Equal(values, read);
+    }
+
+    [Fact]
+    public void ManyRowsAreWrittenInOrder()
+    {
+        // Enough rows for several chunks, formatted in parallel, and several batches of them on a small machine.
+        const int rows = 40_001, c = 25;
+        var random = new Random(23);
+        long[] classes = Enumerable.Range(0, c).Select(k => (long)k * 7 - 3).ToArray();
+        var values = new double[rows * c];
+        for (int i = 0; i < values.Length; i++) values[i] = random.NextDouble() * Math.Pow(10, random.Next(-30, 3));
+        string path = _dir.File("many.csv");
+        ResultWriter.WriteDistributions(path, classes, values, c);
+
+        var expected = new StringBuilder(string.Join(',', classes)).Append('\n');
+        for (int r = 0; r < rows; r++)
+            expected.AppendJoin(',', values.Skip(r * c).Take(c).Select(v => v.ToString("R", CultureInfo.InvariantCulture))).Append('\n');
+        Assert.Equal(expected.ToString(), File.ReadAllText(path));
     }
 
     [Fact]

@@ -36,22 +36,41 @@ public static class ResultWriter
 
         AtomicFile.WriteText(path, writer =>
         {
-            // 32 characters hold any long or any double in "R" format, plus the separator.
-            var line = new char[c * 32];
+            var header = new char[c * CharactersPerValue];
             int length = 0;
             for (int k = 0; k < c; k++)
-                Append(classes[k], null, line, ref length, k == c - 1 ? '\n' : ',');
-            writer.Write(line, 0, length);
+                Append(classes[k], null, header, ref length, k == c - 1 ? '\n' : ',');
+            writer.Write(header, 0, length);
 
-            for (int start = 0; start < distributions.Length; start += c)
+            // Formatting takes most of the time, so the rows go in batches: each batch's chunks are formatted in
+            // parallel, then written in order. A batch's text is all that is held at once.
+            int rows = distributions.Length / c;
+            int rowsPerChunk = Math.Max(1, ValuesPerChunk / c);
+            var chunks = new char[Environment.ProcessorCount * 2][];
+            var lengths = new int[chunks.Length];
+            for (int batch = 0; batch < rows; batch += rowsPerChunk * chunks.Length)
             {
-                length = 0;
-                for (int k = 0; k < c; k++)
-                    Append(distributions[start + k], "R", line, ref length, k == c - 1 ? '\n' : ',');
-                writer.Write(line, 0, length);
+                int count = (int)Math.Min(chunks.Length, ((long)rows - batch + rowsPerChunk - 1) / rowsPerChunk);
+                Parallel.For(0, count, chunk =>
+                {
+                    int first = batch + chunk * rowsPerChunk, last = (int)Math.Min(rows, (long)first + rowsPerChunk);
+                    var text = chunks[chunk] ??= new char[rowsPerChunk * c * CharactersPerValue];
+                    int written = 0;
+                    for (long start = (long)first * c; start < (long)last * c; start += c)
+                        for (int k = 0; k < c; k++)
+                            Append(distributions[start + k], "R", text, ref written, k == c - 1 ? '\n' : ',');
+                    lengths[chunk] = written;
+                });
+                for (int chunk = 0; chunk < count; chunk++) writer.Write(chunks[chunk], 0, lengths[chunk]);
             }
         });
     }
+
+    /// <summary>Characters that hold any long or any double in "R" format, and the separator after it.</summary>
+    private const int CharactersPerValue = 32;
+
+    /// <summary>Values per chunk of <see cref="WriteDistributions"/>: 2 MB of text at most.</summary>
+    private const int ValuesPerChunk = 1 << 15;
 
     private static void Append<T>(T value, string? format, char[] line, ref int length, char separator) where T : ISpanFormattable
     {
