@@ -209,6 +209,8 @@ internal interface IVectorWidth<TVector, T> where TVector : struct where T : unm
     static abstract void Store(TVector value, ref T destination, nuint offset);
     static abstract TVector MultiplyAdd(TVector a, TVector b, TVector addend);
     static abstract TVector Add(TVector a, TVector b);
+    /// <summary>The sum of the lanes.</summary>
+    static abstract T Sum(TVector v);
     /// <summary>max(v, 0) by one vmaxps/vmaxpd (the values are never NaN).</summary>
     static abstract TVector ClampedAtZero(TVector v);
 }
@@ -224,6 +226,7 @@ internal readonly struct Width256<T> : IVectorWidth<Vector256<T>, T> where T : u
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vector256<T> value, ref T destination, nuint offset) => value.StoreUnsafe(ref destination, offset);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> MultiplyAdd(Vector256<T> a, Vector256<T> b, Vector256<T> addend) => Simd.MultiplyAdd(a, b, addend);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> Add(Vector256<T> a, Vector256<T> b) => a + b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T Sum(Vector256<T> v) => Vector256.Sum(v);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> ClampedAtZero(Vector256<T> v) => Vector256.MaxNative(v, Vector256<T>.Zero);
 }
 
@@ -238,5 +241,6 @@ internal readonly struct Width512<T> : IVectorWidth<Vector512<T>, T> where T : u
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vector512<T> value, ref T destination, nuint offset) => value.StoreUnsafe(ref destination, offset);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> MultiplyAdd(Vector512<T> a, Vector512<T> b, Vector512<T> addend) => Simd.MultiplyAdd(a, b, addend);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Add(Vector512<T> a, Vector512<T> b) => a + b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T Sum(Vector512<T> v) => Vector512.Sum(v);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> ClampedAtZero(Vector512<T> v) => Vector512.MaxNative(v, Vector512<T>.Zero);
 }

@@ -704,6 +704,69 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
         }
     }
 
+    /// <summary>
+    /// sums_r += f_r sum_c w_rc g_c for one class, where the weights of a row lie side by side (w_rc at
+    /// <c>r rowStride + c</c>: the symmetric store's block read by rows) and g_c at <c>c gStride</c>: a dot product a
+    /// row, so that one class (the degree pass) needs no transpose of the block. Four rows at a time, each with its own
+    /// partial sums in the vector's lanes.
+    /// </summary>
+    /// <param name="rows">The rows, a multiple of four.</param>
+    /// <param name="columns">The columns, a multiple of the vector's lanes.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void AccumulateRowDots<TWeight>(ReadOnlySpan<TWeight> weights, int rowStride, int rows, int columns,
+        ReadOnlySpan<double> g, int gStride, ReadOnlySpan<double> rowFactors, Span<double> sums)
+        where TWeight : unmanaged, INumberBase<TWeight>
+    {
+        if (typeof(TWeight) != typeof(float) && typeof(TWeight) != typeof(double)) throw new NotSupportedException(typeof(TWeight).Name);
+        int lanes = Vector512.IsHardwareAccelerated ? Vector512<double>.Count : Vector256<double>.Count;
+        if (rows % 4 != 0) throw new ArgumentException($"{rows} rows are not a multiple of 4", nameof(rows));
+        if (columns % lanes != 0 || columns > MaxRowDotColumns)
+            throw new ArgumentException($"{columns} columns are not a multiple of {lanes} up to {MaxRowDotColumns}", nameof(columns));
+        if (rows > rowFactors.Length || rows > sums.Length || (rows > 0 && (long)(rows - 1) * rowStride + columns > weights.Length)
+            || (columns > 0 && (long)(columns - 1) * gStride >= g.Length))
+            throw new ArgumentException("the spans are shorter than the block");
+        Span<double> column = stackalloc double[columns];
+        for (int c = 0; c < columns; c++) column[c] = g[c * gStride];
+        fixed (TWeight* w = weights)
+        fixed (double* gColumn = column)
+        {
+            for (int r = 0; r < rows; r += 4)
+            {
+                var (s0, s1, s2, s3) = lanes == Vector512<double>.Count
+                    ? FourRowDots<Width512<double>, Vector512<double>, TWeight>(w + (long)r * rowStride, rowStride, columns, gColumn)
+                    : FourRowDots<Width256<double>, Vector256<double>, TWeight>(w + (long)r * rowStride, rowStride, columns, gColumn);
+                sums[r] += rowFactors[r] * s0;
+                sums[r + 1] += rowFactors[r + 1] * s1;
+                sums[r + 2] += rowFactors[r + 2] * s2;
+                sums[r + 3] += rowFactors[r + 3] * s3;
+            }
+        }
+    }
+
+    /// <summary>The most columns <see cref="AccumulateRowDots"/> takes (its column of G is on the stack).</summary>
+    internal const int MaxRowDotColumns = 1024;
+
+    private static unsafe (double, double, double, double) FourRowDots<TWidth, TVector, TWeight>(TWeight* w, int rowStride, int columns, double* g)
+        where TWidth : IVectorWidth<TVector, double> where TVector : struct where TWeight : unmanaged, INumberBase<TWeight>
+    {
+        TVector a0 = default, a1 = default, a2 = default, a3 = default;
+        for (int c = 0; c < columns; c += TWidth.Count)
+        {
+            var gv = TWidth.Load(ref g[c], 0);
+            a0 = TWidth.MultiplyAdd(Weights<TWidth, TVector, TWeight>(w + c), gv, a0);
+            a1 = TWidth.MultiplyAdd(Weights<TWidth, TVector, TWeight>(w + rowStride + c), gv, a1);
+            a2 = TWidth.MultiplyAdd(Weights<TWidth, TVector, TWeight>(w + 2 * rowStride + c), gv, a2);
+            a3 = TWidth.MultiplyAdd(Weights<TWidth, TVector, TWeight>(w + 3 * rowStride + c), gv, a3);
+        }
+        return (TWidth.Sum(a0), TWidth.Sum(a1), TWidth.Sum(a2), TWidth.Sum(a3));
+    }
+
+    /// <summary>A vector of weights as float64.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe TVector Weights<TWidth, TVector, TWeight>(TWeight* w)
+        where TWidth : IVectorWidth<TVector, double> where TVector : struct where TWeight : unmanaged, INumberBase<TWeight> =>
+        typeof(TWeight) == typeof(float) ? TWidth.Widen(ref *(float*)w, 0) : TWidth.Load(ref *(double*)w, 0);
+
     /// <summary>Classes per step of <see cref="AccumulateByClass"/>: twelve partial sums of the rows' vector.</summary>
     private const int ClassesPerStep = 12;
 
@@ -746,7 +809,7 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
         TVector a6 = default, a7 = default, a8 = default, a9 = default, a10 = default, a11 = default;
         for (int c = 0; c < columns; c++, w += columnStride, g += width)
         {
-            var x = typeof(TWeight) == typeof(float) ? TWidth.Widen(ref *(float*)w, 0) : TWidth.Load(ref *(double*)w, 0);
+            var x = Weights<TWidth, TVector, TWeight>(w);
             a0 = TWidth.MultiplyAdd(x, TWidth.Broadcast(g[0]), a0);
             a1 = TWidth.MultiplyAdd(x, TWidth.Broadcast(g[1]), a1);
             if (classes > 2)

@@ -408,6 +408,12 @@ internal sealed unsafe class SymmetricWeights<T> : IRbfTrainingPass<T>, IDisposa
                     .CopyTo(rowFactors.Slice(group, 4));
             }
 
+            // One class (the degree pass): read by rows, the block gives each row's dot product as it lies.
+            if (!transposed && _classes == 1)
+            {
+                RbfPass<T>.AccumulateRowDots(units, Tile, rowCount, columnCount, scaledG, width, rowFactors, _sumsByClass.AsSpan(rowStart, rowCount));
+                return;
+            }
             // Read by columns, the block's row c holds this side's rows side by side; read by rows, its transpose does.
             if (!transposed)
             {

@@ -6,7 +6,7 @@ namespace GpuSpread.Tests.Engine;
 /// The symmetric store's accumulation by class, with the rows in the vector (<see cref="RbfPass{T}.AccumulateByClass"/>),
 /// against a float64 loop of acc_r += f_r sum_c w_rc G_c: widths of one, two and three steps of classes, fewer classes
 /// than the width (odd counts too), odd column counts, rows with a zero factor, both weight types (float32 widened,
-/// float64).
+/// float64); and the single class's dot products a row (<see cref="RbfPass{T}.AccumulateRowDots"/>).
 /// </summary>
 public class AccumulationTests(ITestOutputHelper output)
 {
@@ -54,6 +54,53 @@ public class AccumulationTests(ITestOutputHelper output)
             worst = Math.Max(worst, Math.Max(Math.Abs(fromSingle[i] - expected[i]), Math.Abs(fromDouble[i] - expected[i])) / (1 + Math.Abs(expected[i])));
         output.WriteLine($"seed {seed}: largest relative difference {worst:E2}");
         Assert.True(worst < 1e-13, $"seed {seed}: the by-class sums differ from the definition by {worst:E2}");
+    }
+
+    [Theory]
+    [InlineData(11, 4, 8)]
+    [InlineData(12, 64, 64)]
+    [InlineData(13, 36, 40)]
+    [InlineData(14, 8, 128)]
+    public void RowDotsMatchTheDefinition(int seed, int rows, int columns)
+    {
+        // One class of G in column 0 of width 4; a row stride past the columns, as in a tile narrower than the block.
+        const int gStride = 4;
+        int rowStride = columns + 8;
+        var random = new Random(seed);
+        var single = new float[(rows - 1) * rowStride + columns];
+        var g = new double[columns * gStride];
+        var factors = new double[rows];
+        for (int i = 0; i < single.Length; i++) single[i] = (float)random.NextDouble();
+        for (int i = 0; i < g.Length; i++) g[i] = random.NextDouble();
+        for (int r = 0; r < rows; r++) factors[r] = r % 5 == 0 ? 0 : Math.Exp(-3 * random.NextDouble());
+        var start = new double[rows];
+        for (int r = 0; r < rows; r++) start[r] = random.NextDouble();
+        var expected = (double[])start.Clone();
+        for (int r = 0; r < rows; r++)
+        {
+            double sum = 0;
+            for (int c = 0; c < columns; c++) sum += single[r * rowStride + c] * g[c * gStride];
+            expected[r] += factors[r] * sum;
+        }
+
+        var fromSingle = (double[])start.Clone();
+        RbfPass<float>.AccumulateRowDots<float>(single, rowStride, rows, columns, g, gStride, factors, fromSingle);
+        var fromDouble = (double[])start.Clone();
+        RbfPass<double>.AccumulateRowDots<double>(single.Select(v => (double)v).ToArray(), rowStride, rows, columns, g, gStride, factors, fromDouble);
+
+        double worst = 0;
+        for (int r = 0; r < rows; r++)
+            worst = Math.Max(worst, Math.Max(Math.Abs(fromSingle[r] - expected[r]), Math.Abs(fromDouble[r] - expected[r])) / (1 + Math.Abs(expected[r])));
+        output.WriteLine($"seed {seed}: largest relative difference {worst:E2}");
+        Assert.True(worst < 1e-13, $"seed {seed}: the row dots differ from the definition by {worst:E2}");
+    }
+
+    [Fact]
+    public void RowDotsRefuseRowsThatAreNotGroupsOfFour()
+    {
+        var weights = new float[64 * 64];
+        var g = new double[64 * 4];
+        Assert.Throws<ArgumentException>(() => RbfPass<float>.AccumulateRowDots<float>(weights, 64, 6, 64, g, 4, new double[6], new double[6]));
     }
 
     [Fact]
