@@ -147,7 +147,8 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
     private readonly T _cut;
     private readonly int _rowTile;
     private readonly int _columnTile;
-    private readonly TileBounds<T> _bounds;
+    /// <summary>Built on first use: a fit on the symmetric store uses the pass only to predict new rows.</summary>
+    private readonly Lazy<TileBounds<T>> _bounds;
 
     /// <summary>
     /// A tile is skipped for a row when every one of its terms is below exp(-PruneMargin) (about 1e-26) of
@@ -173,13 +174,15 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
         _cut = T.CreateTruncating(cut);
         _rowTile = Math.Max(1, rowTile);
         _columnTile = columns.RoundTile(columnTile);
-        _bounds = new TileBounds<T>(columns, _columnTile);
+        int tile = _columnTile;
+        Tiles = (columns.PaddedRows + tile - 1) / tile;
+        _bounds = new Lazy<TileBounds<T>>(() => new TileBounds<T>(columns, tile));
     }
 
     public PackedRows<T> Columns => _columns;
 
     /// <summary>Column tiles per row.</summary>
-    public int Tiles => _bounds.Tiles;
+    public int Tiles { get; }
 
     /// <summary>Columns per tile.</summary>
     public int ColumnTile => _columnTile;
@@ -219,7 +222,7 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
         int blocks = (args.QueryRows + _rowTile - 1) / _rowTile;
         var parallel = new ParallelOptions { CancellationToken = cancellation };
         Parallel.For(0, blocks, parallel,
-            () => new Scratch(_columnTile, args.Width, _rowTile, _bounds),
+            () => new Scratch(_columnTile, args.Width, _rowTile, _bounds.Value),
             (block, _, scratch) =>
             {
                 int first = block * _rowTile;
@@ -230,8 +233,8 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
                 var lowerBounds = Span<double>.Empty;
                 if (order is null)
                 {
-                    lowerBounds = _bounds.LowerBounds(args.Queries, args.QueryNorms, first, count, double.CreateTruncating(_gamma), scratch.Bounds);
-                    order = _bounds.NearestFirst(lowerBounds, count, scratch.Bounds);
+                    lowerBounds = _bounds.Value.LowerBounds(args.Queries, args.QueryNorms, first, count, double.CreateTruncating(_gamma), scratch.Bounds);
+                    order = _bounds.Value.NearestFirst(lowerBounds, count, scratch.Bounds);
                     if (cache is not null)
                     {
                         SetCeilings(cache, first, count, lowerBounds);
@@ -248,7 +251,7 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
                         int rows = Math.Min(DistanceKernel.QueryRowsPerStep, count - offset);
                         scratch.GroupTiles++;
                         bool skip = cache is null
-                            ? CanSkip(args, first + offset, rows, tile, lowerBounds.Slice(offset * _bounds.Tiles), default, tileCeilings, maxima)
+                            ? CanSkip(args, first + offset, rows, tile, lowerBounds.Slice(offset * Tiles), default, tileCeilings, maxima)
                             : rows == DistanceKernel.QueryRowsPerStep
                                 ? CanSkipGroup(args, first + offset, cache.Ceilings(group, tile), tileCeilings[tile], maxima)
                                 : CanSkip(args, first + offset, rows, tile, default, cache.Ceilings(group, tile), tileCeilings, maxima);
@@ -275,8 +278,8 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>Per tile, c_t = max_j (v_j - s_j): no term of the tile can exceed it minus gamma r_ij + s_q.</summary>
     private double[] TileCeilings(in Inputs args)
     {
-        var ceilings = new double[_bounds.Tiles];
-        for (int tile = 0; tile < _bounds.Tiles; tile++)
+        var ceilings = new double[Tiles];
+        for (int tile = 0; tile < Tiles; tile++)
         {
             double ceiling = double.NegativeInfinity;
             int end = Math.Min(_columns.PaddedRows, (tile + 1) * _columnTile);
@@ -289,7 +292,7 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>e_j = exp(v_j - s_j - c_t) per padded column (0 for columns left out).</summary>
     private double[] ColumnFactors(in Inputs args, double[] tileCeilings)
     {
-        var factors = new double[_bounds.Tiles * _columnTile];
+        var factors = new double[Tiles * _columnTile];
         for (int j = 0; j < _columns.PaddedRows; j++)
         {
             double ceiling = tileCeilings[j / _columnTile];
@@ -308,9 +311,9 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
         for (int r = 0; r < count; r++)
         {
             int group = GroupIndex(first + r), lane = r % DistanceKernel.QueryRowsPerStep;
-            for (int tile = 0; tile < _bounds.Tiles; tile++)
+            for (int tile = 0; tile < Tiles; tile++)
             {
-                double bound = lowerBounds[r * _bounds.Tiles + tile];
+                double bound = lowerBounds[r * Tiles + tile];
                 cache.Ceilings(group, tile)[lane] = bound > cut ? T.NegativeInfinity : T.CreateTruncating(-bound);
             }
         }
@@ -332,7 +335,7 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
             if (!ceilings.IsEmpty) largestExponent = double.CreateTruncating(ceilings[r]);
             else
             {
-                double bound = lowerBounds[r * _bounds.Tiles + tile];
+                double bound = lowerBounds[r * Tiles + tile];
                 largestExponent = bound > cut ? double.NegativeInfinity : -bound;
             }
             double rowShift = args.Shifts is null ? 0 : double.CreateTruncating(args.Shifts[first + r]);
