@@ -747,7 +747,7 @@ internal sealed class RbfPass<T> where T : unmanaged, IFloatingPointIeee754<T>
     }
 
     /// <summary>The most columns <see cref="AccumulateRowDots"/> takes (its column of G is on the stack).</summary>
-    internal const int MaxRowDotColumns = 1024;
+    private const int MaxRowDotColumns = 1024;
 
     private static unsafe (double, double, double, double) FourRowDots<TWidth, TVector, TWeight>(TWeight* w, int rowStride, int columns, double* g)
         where TWidth : IVectorWidth<TVector, double> where TVector : struct where TWeight : unmanaged, INumberBase<TWeight>

@@ -204,7 +204,6 @@ internal sealed unsafe class SymmetricWeights<T> : IRbfTrainingPass<T>, IDisposa
 
     private int TileWidth(int tile) => Math.Min(Tile, _rows.PaddedRows - tile * Tile);
 
-
     /// <summary>A thread's buffers for a block.</summary>
     private sealed class Scratch(int width)
     {

@@ -69,7 +69,7 @@ public static class ResultWriter
     /// <summary>Characters that hold any long or any double in "R" format, and the separator after it.</summary>
     private const int CharactersPerValue = 32;
 
-    /// <summary>Values per chunk of <see cref="WriteDistributions"/>: 2 MB of text at most.</summary>
+    /// <summary>Values per chunk of <see cref="WriteDistributions"/> (a row at least): about 2 MB of text.</summary>
     private const int ValuesPerChunk = 1 << 15;
 
     private static void Append<T>(T value, string? format, char[] line, ref int length, char separator) where T : ISpanFormattable
